@@ -1,0 +1,29 @@
+/**
+ * Counter-based random numbers: TypeScript twin of shaders/rng.wgsl (bit-identical, tested in
+ * test/kernels/rng.test.ts). Every draw is a pure hash of (seed, stream, index, counter).
+ */
+export const RNG_STREAM_RESET = 0x100;
+export const RNG_STREAM_ACTION = 0x200;
+export const RNG_STREAM_RANDOM_POLICY = 0x300;
+
+export function rngMix(xIn: number): number {
+  let x = xIn >>> 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d) >>> 0;
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b) >>> 0;
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+export function rngU32(seed: number, stream: number, index: number, counter: number): number {
+  let h = rngMix((seed + 0x9e3779b9) >>> 0);
+  h = rngMix(h ^ ((stream + 0x7f4a7c15) >>> 0));
+  h = rngMix(h ^ ((index + 0xf39cc060) >>> 0));
+  return rngMix(h ^ ((counter + 0x5ced8d35) >>> 0));
+}
+
+/** Uniform on [0, 1) with 24 random bits; exactly representable in f32. */
+export function rngUniform(seed: number, stream: number, index: number, counter: number): number {
+  return (rngU32(seed, stream, index, counter) >>> 8) / 16777216;
+}
