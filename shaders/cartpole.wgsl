@@ -1,5 +1,5 @@
 // CartPole (Gymnasium's CartPoleEnv + TimeLimit) for N envs at once, one invocation per env.
-// CPU reference: src/cpu/cartpole.ts. Prepended at build time: shaders/rng.wgsl.
+// CPU reference: src/cpu/cartpole.ts. Prepended: shaders/rng.wgsl, shaders/cartpole_dynamics.wgsl.
 //
 // Buffers (N = params.num_envs):
 //   states     [N] vec4 (x, x_dot, theta, theta_dot)  read-write: the current observation, reset where done
@@ -9,20 +9,8 @@
 //   dones      [N] u32 bit 0 terminated, bit 1 truncated  overwritten
 //   final_obs  [N] vec4                               overwritten: the stepped state before any reset
 //   stats      EpisodeStats                           accumulated (atomics) until the host clears it
-// Dynamics in Gymnasium's exact evaluation order (f32 here; constants are `override`s set from
-// src/env/cartpole-params.ts). Reset states are U(-0.05, 0.05)^4 keyed by (seed, env, episode).
+// Dynamics: shaders/cartpole_dynamics.wgsl. Reset states are U(-0.05, 0.05)^4 keyed by (seed, env, episode).
 
-override gravity: f32 = 9.8;
-override mass_pole: f32 = 0.1;
-override total_mass: f32 = 1.1;
-override pole_mass_length: f32 = 0.05;
-override half_length: f32 = 0.5;
-override force_mag: f32 = 10.0;
-override tau: f32 = 0.02;
-override semi_implicit: u32 = 0u;
-override theta_threshold: f32 = 0.20943951023931953;
-override x_threshold: f32 = 2.4;
-override max_episode_steps: u32 = 500u;
 override workgroup_size: u32 = 64u;
 
 const STATS_RING: u32 = 256u;
@@ -32,13 +20,6 @@ struct EnvParams {
   seed: u32,
   num_steps: u32,     // steps per invocation of cartpoleRandomRollout
   step_counter: u32,  // global step index of the first of those steps (keys the random actions)
-}
-
-struct EnvCounters {
-  elapsed: u32,
-  episode: u32,
-  episode_return: f32,
-  _pad: u32,
 }
 
 struct EpisodeStats {
@@ -60,50 +41,10 @@ struct EpisodeStats {
 @group(0) @binding(6) var<storage, read_write> final_obs: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> stats: EpisodeStats;
 
-// Returns the new state; `terminated` is judged on it with Gymnasium's strict comparisons.
-fn cartpole_dynamics(s: vec4<f32>, action: u32) -> vec4<f32> {
-  let force = select(-force_mag, force_mag, action == 1u);
-  let cos_theta = cos(s.z);
-  let sin_theta = sin(s.z);
-  let temp = (force + pole_mass_length * (s.w * s.w) * sin_theta) / total_mass;
-  let theta_acc = (gravity * sin_theta - cos_theta * temp) /
-                  (half_length * (4.0 / 3.0 - mass_pole * (cos_theta * cos_theta) / total_mass));
-  let x_acc = temp - pole_mass_length * theta_acc * cos_theta / total_mass;
-  if (semi_implicit == 1u) {
-    let x_dot = s.y + tau * x_acc;
-    let theta_dot = s.w + tau * theta_acc;
-    return vec4<f32>(s.x + tau * x_dot, x_dot, s.z + tau * theta_dot, theta_dot);
-  }
-  return vec4<f32>(s.x + tau * s.y, s.y + tau * x_acc, s.z + tau * s.w, s.w + tau * theta_acc);
-}
-
-fn is_terminal(s: vec4<f32>) -> bool {
-  return s.x < -x_threshold || s.x > x_threshold || s.z < -theta_threshold || s.z > theta_threshold;
-}
-
-fn reset_state(env: u32, episode: u32) -> vec4<f32> {
-  var s: vec4<f32>;
-  for (var lane = 0u; lane < 4u; lane++) {
-    // (u - 0.5) is exact and the product rounds once: no fused multiply-add can change the bits.
-    s[lane] = (rng_uniform(vec4<u32>(params.seed, RNG_STREAM_RESET + lane, env, episode)) - 0.5) * 0.1;
-  }
-  return s;
-}
-
 fn record_finished_episode(episode_return: f32, length: u32) {
   let slot = atomicAdd(&stats.finished, 1u);
   atomicAdd(&stats.length_sum, length);
   stats.recent_returns[slot % STATS_RING] = episode_return;
-}
-
-// One step with same-step autoreset. Returns the done bits (bit 0 terminated, bit 1 truncated).
-fn step_env(s: ptr<function, vec4<f32>>, c: ptr<function, EnvCounters>, action: u32) -> u32 {
-  *s = cartpole_dynamics(*s, action);
-  (*c).elapsed += 1u;
-  (*c).episode_return += 1.0;
-  let terminated = is_terminal(*s);
-  let truncated = (*c).elapsed >= max_episode_steps;
-  return select(0u, 1u, terminated) | select(0u, 2u, truncated);
 }
 
 fn reset_if_done(env: u32, s: ptr<function, vec4<f32>>, c: ptr<function, EnvCounters>, done_bits: u32) {
@@ -112,7 +53,7 @@ fn reset_if_done(env: u32, s: ptr<function, vec4<f32>>, c: ptr<function, EnvCoun
     (*c).episode += 1u;
     (*c).elapsed = 0u;
     (*c).episode_return = 0.0;
-    *s = reset_state(env, (*c).episode);
+    *s = reset_state(params.seed, env, (*c).episode);
   }
 }
 
@@ -127,7 +68,7 @@ fn cartpoleReset(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
   let env = env_index(wid, lid, nwg);
   if (env >= params.num_envs) { return; }
   counters[env] = EnvCounters(0u, 0u, 0.0, 0u);
-  states[env] = reset_state(env, 0u);
+  states[env] = reset_state(params.seed, env, 0u);
 }
 
 @compute @workgroup_size(workgroup_size)

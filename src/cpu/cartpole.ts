@@ -52,7 +52,7 @@ export function resetComponent(seed: number, env: number, episode: number, lane:
 }
 
 export interface CpuStepResult {
-  /** Row-major [N, 4]: the observation after the step, already reset where the episode ended. */
+  /** Row-major [N, 4]: the observation after the step, already reset where the episode ended (the env's live state). */
   obs: Float64Array | Float32Array;
   rewards: Float32Array;
   terminated: Uint8Array;
@@ -71,10 +71,21 @@ export class CpuCartPoleVecEnv {
   finishedReturns: number[] = [];
   finishedLengths: number[] = [];
   private seed = 0;
+  /** Reused by every step(): the result of a step is valid until the next one. */
+  private readonly result: CpuStepResult;
+  private readonly scratch: Float64Array | Float32Array;
 
   constructor(readonly numEnvs: number, readonly params: CartPoleParams, readonly precision: Precision = 'f32') {
     const Arr = precision === 'f32' ? Float32Array : Float64Array;
     this.states = new Arr(numEnvs * 4);
+    this.scratch = new Arr(4);
+    this.result = {
+      obs: this.states,
+      rewards: new Float32Array(numEnvs),
+      terminated: new Uint8Array(numEnvs),
+      truncated: new Uint8Array(numEnvs),
+      finalObs: new Arr(numEnvs * 4),
+    };
     this.elapsed = new Uint32Array(numEnvs);
     this.episode = new Uint32Array(numEnvs);
     this.episodeReturn = new Float64Array(numEnvs);
@@ -97,14 +108,11 @@ export class CpuCartPoleVecEnv {
     this.episodeReturn[i] = 0;
   }
 
+  /** Steps every env; the returned arrays are this env's own and are overwritten by the next step. */
   step(actions: ArrayLike<number>): CpuStepResult {
     const n = this.numEnvs;
-    const Arr = this.precision === 'f32' ? Float32Array : Float64Array;
-    const finalObs = new Arr(n * 4);
-    const rewards = new Float32Array(n);
-    const terminated = new Uint8Array(n);
-    const truncated = new Uint8Array(n);
-    const s = new Arr(4);
+    const { finalObs, rewards, terminated, truncated } = this.result;
+    const s = this.scratch;
     for (let i = 0; i < n; i++) {
       s.set(this.states.subarray(i * 4, i * 4 + 4));
       const term = cartpoleStep(s, actions[i], this.params, this.precision);
@@ -123,6 +131,6 @@ export class CpuCartPoleVecEnv {
         this.resetEnv(i);
       }
     }
-    return { obs: this.states.slice(), rewards, terminated, truncated, finalObs };
+    return this.result;
   }
 }

@@ -65,7 +65,7 @@ export function checkNumEnvs(device: GPUDevice, numEnvs: number): void {
 export function createCartPoleKernel(ctx: GpuContext, params: CartPoleParams): Kernel {
   return createKernel(ctx, {
     label: 'cartpole',
-    stems: ['rng', 'cartpole'],
+    stems: ['rng', 'cartpole_dynamics', 'cartpole'],
     bindings: ['uniform', 'storage', 'storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage'],
     entryPoints: ['cartpoleReset', 'cartpoleStep', 'cartpoleRandomRollout'],
     constants: cartPoleShaderConstants(params),
@@ -158,10 +158,21 @@ export class CartPoleVecEnv {
     this.stepCounter += numSteps;
   }
 
+  /** Encodes `numSteps` steps with the current actions buffer in one submit, without readback (benchmarks). */
+  encodeSteps(numSteps: number): void {
+    this.writeUniform(1);
+    const encoder = this.ctx.device.createCommandEncoder({ label: 'cartpoleStep x' + numSteps });
+    const pass = encoder.beginComputePass();
+    for (let i = 0; i < numSteps; i++) dispatch(pass, this.ctx, this.kernel, 'cartpoleStep', this.group, this.numEnvs);
+    pass.end();
+    this.ctx.device.queue.submit([encoder.finish()]);
+    this.stepCounter += numSteps;
+  }
+
   /** Overwrites raw states (and optionally the per-episode counters), e.g. to test from chosen states. */
-  setStates(states: Float32Array<ArrayBuffer>, counters: Partial<Omit<EnvStates, 'states'>> = {}): void {
+  setStates(states: Float32Array, counters: Partial<Omit<EnvStates, 'states'>> = {}): void {
     if (states.length !== this.numEnvs * 4) throw new RangeError(`setStates() needs ${this.numEnvs * 4} floats, got ${states.length}`);
-    this.ctx.device.queue.writeBuffer(this.buffers.states, 0, states);
+    this.ctx.device.queue.writeBuffer(this.buffers.states, 0, states as Float32Array<ArrayBuffer>);
     const raw = new ArrayBuffer(this.numEnvs * 16);
     const u32 = new Uint32Array(raw);
     const f32 = new Float32Array(raw);

@@ -1,0 +1,106 @@
+/**
+ * webgpu-rl command line: `train`, `eval`, `bench`, `info`. Every failure ends in one line on stderr:
+ * exit 2 for bad input, 1 for anything else.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { benchEnv, type EnvBenchRow } from '../bench/env.ts';
+import { maxNumEnvs } from '../src/env/cartpole-vec-env.ts';
+import { fail, formatRate, openGpu, parseIntList, table, UsageError } from './util.ts';
+
+const USAGE = `usage: webgpu-rl <command> [options]
+
+commands:
+  bench env [--sizes 1k,16k,256k,1M] [--seconds S] [--steps T] [--json]
+                      env-only CartPole throughput (env-steps/s): GPU fused, GPU per-step, CPU reference
+  info [--json]       the WebGPU adapter, its limits, and the largest N it can run
+`;
+
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>): Record<string, string | boolean | undefined> {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0]);
+  }
+}
+
+function positiveNumber(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--${flag} must be a positive number, got "${text}"`);
+  return value;
+}
+
+async function benchEnvCommand(args: string[]) {
+  const flags = parse(args, { sizes: { type: 'string' }, seconds: { type: 'string' }, steps: { type: 'string' }, json: { type: 'boolean' } });
+  const sizes = parseIntList('sizes', (flags.sizes as string | undefined) ?? '1k,16k,64k,256k,1M');
+  const seconds = positiveNumber('seconds', flags.seconds as string | undefined, 1);
+  const steps = Math.round(positiveNumber('steps', flags.steps as string | undefined, 200));
+  const ctx = await openGpu();
+  const tooBig = sizes.find((n) => n > maxNumEnvs(ctx.device));
+  if (tooBig) throw new UsageError(`--sizes: ${tooBig} envs do not fit this adapter; the largest N is ${maxNumEnvs(ctx.device)}`);
+  const json = Boolean(flags.json);
+  if (!json) console.log(`bench env on ${ctx.adapterName}: CartPole-v1, random policy, ${steps} steps per fused dispatch, ≥${seconds} s per cell\n`);
+  const toCells = (r: EnvBenchRow) => [
+    String(r.numEnvs),
+    formatRate(r.gpuFusedSps),
+    formatRate(r.gpuPerStepSps),
+    formatRate(r.cpuSps),
+    `${(r.gpuFusedSps / r.cpuSps).toFixed(1)}x`,
+  ];
+  const header = ['N', 'GPU fused steps/s', 'GPU per-step steps/s', 'CPU ref steps/s', 'fused / CPU'];
+  const rows = await benchEnv(ctx, { sizes, seconds, stepsPerDispatch: steps }, (row) => {
+    if (!json) process.stderr.write(`  measured N=${row.numEnvs}\n`);
+  });
+  ctx.throwIfErrors();
+  if (json) console.log(JSON.stringify({ bench: 'env', adapter: ctx.adapterName, command: `webgpu-rl bench env ${args.join(' ')}`.trim(), rows }));
+  else console.log(table(header, rows.map(toCells)));
+  ctx.destroy();
+}
+
+async function infoCommand(args: string[]) {
+  const flags = parse(args, { json: { type: 'boolean' } });
+  const ctx = await openGpu();
+  const limits = ctx.device.limits;
+  const info = {
+    adapter: ctx.adapterName,
+    maxNumEnvs: maxNumEnvs(ctx.device),
+    limits: {
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+      maxBufferSize: limits.maxBufferSize,
+      maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
+      maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+    },
+  };
+  if (flags.json) console.log(JSON.stringify(info));
+  else {
+    console.log(`adapter: ${info.adapter}`);
+    console.log(`largest N (CartPole envs): ${info.maxNumEnvs}`);
+    for (const [name, value] of Object.entries(info.limits)) console.log(`${name}: ${value}`);
+  }
+  ctx.destroy();
+}
+
+async function main(argv: string[]) {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'bench': {
+      const [what, ...args] = rest;
+      if (what === 'env') return benchEnvCommand(args);
+      throw new UsageError(`unknown benchmark "${what ?? ''}" (available: env)`);
+    }
+    case 'info':
+      return infoCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      throw new UsageError(`unknown command "${command}" (commands: bench, info; see webgpu-rl --help)`);
+  }
+}
+
+main(process.argv.slice(2)).catch(fail);
