@@ -6,6 +6,8 @@
 const RNG_STREAM_RESET: u32 = 0x100u;   // + lane 0..3: the four components of a reset state
 const RNG_STREAM_ACTION: u32 = 0x200u;  // categorical sampling of actions
 const RNG_STREAM_RANDOM_POLICY: u32 = 0x300u; // uniform random actions (env benchmark)
+const RNG_STREAM_INIT: u32 = 0x400u;    // + tensor index: parameter initialisation (src/cpu/init.ts)
+const RNG_STREAM_EVAL_ACTION: u32 = 0x500u; // actions of evaluation episodes
 
 // "lowbias32" integer finalizer (C. Wellons): a bijection on u32 with very low avalanche bias.
 fn rng_mix(x_in: u32) -> u32 {

@@ -1,0 +1,79 @@
+// Gradient reduction, global norm, non-finite guard and the optimizer step over one flat parameter
+// buffer. Prepended: train_params.wgsl. CPU reference: src/cpu/optimizer.ts.
+//   reduceGradients: grads[p] = sum over workgroups w (in order) of partials[w, p]; loss terms / W
+//   gradNorm:        norm = sqrt(sum grads^2); scale = max_grad_norm > 0 ? min(1, max_grad_norm / (norm + 1e-6)) : 1;
+//                    any non-finite loss term or norm sets M_NONFINITE and the step below is skipped
+//   optimizerStep:   g = scale * grads[p], then PyTorch's Adam or RMSprop (operation order as torch.optim):
+//     Adam:    m = lerp(m, g, 1 - beta1); v = beta2 v + (1 - beta2) g^2;
+//              p -= step_size * m / (sqrt(v) / bias_correction2_sqrt + eps),  step_size = lr / (1 - beta1^t)
+//     RMSprop: v = alpha v + (1 - alpha) g^2;  p -= lr * g / (sqrt(v) + eps)
+// Buffers: net_params, opt_m, opt_v read-write (updated in place); grads overwritten; partials read;
+// metrics: loss terms, M_GRAD_NORM, M_NONFINITE, M_CLIP_SCALE overwritten.
+
+@group(0) @binding(1) var<storage, read_write> net_params: array<f32>;
+@group(0) @binding(2) var<storage, read_write> grads: array<f32>;
+@group(0) @binding(3) var<storage, read_write> opt_m: array<f32>;
+@group(0) @binding(4) var<storage, read_write> opt_v: array<f32>;
+@group(0) @binding(5) var<storage, read> partials: array<f32>;
+@group(0) @binding(6) var<storage, read_write> metrics: array<f32>;
+
+@compute @workgroup_size(workgroup_size)
+fn reduceGradients(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                   @builtin(num_workgroups) nwg: vec3<u32>) {
+  let p = flat_index(wid, lid, nwg);
+  let stride = num_params + 4u;
+  if (p >= num_params + 3u) { return; }
+  var sum = 0.0;
+  for (var w = 0u; w < train.num_groups; w++) { sum += partials[w * stride + p]; }
+  if (p < num_params) {
+    grads[p] = sum;
+  } else {
+    metrics[M_POLICY_LOSS + p - num_params] = sum / max(metrics[M_WEIGHT_SUM], 1.0);
+  }
+}
+
+const NORM_THREADS: u32 = 256u;
+var<workgroup> red: array<f32, NORM_THREADS>;
+
+@compute @workgroup_size(NORM_THREADS)
+fn gradNorm(@builtin(local_invocation_id) lid: vec3<u32>) {
+  var ss = 0.0;
+  for (var p = lid.x; p < num_params; p += NORM_THREADS) { ss += grads[p] * grads[p]; }
+  red[lid.x] = ss;
+  workgroupBarrier();
+  for (var stride = NORM_THREADS / 2u; stride > 0u; stride >>= 1u) {
+    if (lid.x < stride) { red[lid.x] += red[lid.x + stride]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) {
+    let norm = sqrt(red[0]);
+    var flag = 0u;
+    if (is_nonfinite(metrics[M_POLICY_LOSS]) || is_nonfinite(metrics[M_VALUE_LOSS]) || is_nonfinite(metrics[M_ENTROPY])) { flag |= 1u; }
+    if (is_nonfinite(norm)) { flag |= 2u; }
+    var scale = 1.0;
+    if (train.max_grad_norm > 0.0 && flag == 0u) { scale = min(1.0, train.max_grad_norm / (norm + 1e-6)); }
+    metrics[M_GRAD_NORM] = norm;
+    metrics[M_NONFINITE] = f32(flag);
+    metrics[M_CLIP_SCALE] = scale;
+    if (flag != 0u && metrics[M_FIRST_NONFINITE_UPDATE] == 0.0) { metrics[M_FIRST_NONFINITE_UPDATE] = f32(train.update + 1u); }
+  }
+}
+
+@compute @workgroup_size(workgroup_size)
+fn optimizerStep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                 @builtin(num_workgroups) nwg: vec3<u32>) {
+  let p = flat_index(wid, lid, nwg);
+  if (p >= num_params || metrics[M_NONFINITE] != 0.0) { return; }
+  let g = grads[p] * metrics[M_CLIP_SCALE];
+  if (train.optimizer == 0u) {
+    let m = opt_m[p] + (1.0 - train.beta1) * (g - opt_m[p]);
+    let v = opt_v[p] * train.beta2 + (1.0 - train.beta2) * g * g;
+    opt_m[p] = m;
+    opt_v[p] = v;
+    net_params[p] -= train.step_size * (m / (sqrt(v) / train.bias_correction2_sqrt + train.eps));
+  } else {
+    let v = opt_v[p] * train.beta2 + (1.0 - train.beta2) * g * g;
+    opt_v[p] = v;
+    net_params[p] -= train.step_size * (g / (sqrt(v) + train.eps));
+  }
+}

@@ -1,0 +1,105 @@
+// Rollout: each invocation steps one env through all T steps of an update with the state in registers:
+// actor forward, categorical sampling, critic forward, CartPole step, same-step autoreset.
+// Prepended: rng.wgsl, cartpole_dynamics.wgsl, train_params.wgsl, network.wgsl. CPU reference: src/cpu/rollout.ts.
+//
+// Buffers (N envs, T steps, row = t * N + env, A actions):
+//   net_params [P]                read
+//   envs       [N] EnvSlot        read-write: state and episode counters carried across updates
+//   obs_buf    [T*N] vec4         overwritten: s_t
+//   step_info  [T*N] u32          overwritten: a_t | terminated_t << 8 | truncated_t << 9
+//   logits_buf [T*N*A]            overwritten: actor logits at s_t (the update reuses them: on-policy)
+//   value_buf  [T*N + N] vec4     overwritten: (V(s_t) or Q(s_t, a_t), bootstrap value of the final
+//                                 observation where truncated and not terminated, r_t, 0);
+//                                 rows T*N + env hold the bootstrap value of s_T
+//   stats      EpisodeStats       accumulated
+// evaluatePolicy runs one fresh episode per invocation and writes (return, length) to value_buf[env].
+
+struct EnvSlot {
+  s: vec4<f32>,
+  c: EnvCounters,
+}
+
+@group(0) @binding(1) var<storage, read> net_params: array<f32>;
+@group(0) @binding(2) var<storage, read_write> envs: array<EnvSlot>;
+@group(0) @binding(3) var<storage, read_write> obs_buf: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> step_info: array<u32>;
+@group(0) @binding(5) var<storage, read_write> logits_buf: array<f32>;
+@group(0) @binding(6) var<storage, read_write> value_buf: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> stats: EpisodeStats;
+
+// Inverse CDF of the categorical distribution at u in [0, 1).
+fn sample_action(logp: array<f32, MAX_ACTIONS>, u: f32) -> u32 {
+  var cdf = 0.0;
+  for (var a = 0u; a + 1u < num_actions; a++) {
+    cdf += exp(logp[a]);
+    if (u < cdf) { return a; }
+  }
+  return num_actions - 1u;
+}
+
+fn greedy_action(z: array<f32, MAX_ACTIONS>) -> u32 {
+  var best = 0u;
+  for (var a = 1u; a < num_actions; a++) { if (z[a] > z[best]) { best = a; } }
+  return best;
+}
+
+@compute @workgroup_size(workgroup_size)
+fn rolloutCollect(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                  @builtin(num_workgroups) nwg: vec3<u32>) {
+  let env = flat_index(wid, lid, nwg);
+  let n = train.num_envs;
+  if (env >= n) { return; }
+  var s = envs[env].s;
+  var c = envs[env].c;
+  for (var t = 0u; t < train.n_steps; t++) {
+    let row = t * n + env;
+    obs_buf[row] = s;
+    let z = actor_logits(s);
+    for (var a = 0u; a < num_actions; a++) { logits_buf[row * num_actions + a] = z[a]; }
+    let u = rng_uniform(vec4<u32>(train.seed, RNG_STREAM_ACTION, env, train.update * train.n_steps + t));
+    let action = sample_action(log_softmax(z), u);
+    let v = critic_values(s);
+    let value = select(v[action], v[0], value_outputs == 1u);
+    let done_bits = step_env(&s, &c, action);
+    var bootstrap = 0.0;
+    if (done_bits == 2u) { bootstrap = state_value(s); }   // time limit only: the episode could go on
+    value_buf[row] = vec4<f32>(value, bootstrap, 1.0, 0.0);
+    step_info[row] = action | (done_bits << 8u);
+    if (done_bits != 0u) {
+      record_finished_episode(c.episode_return, c.elapsed);
+      c.episode += 1u;
+      c.elapsed = 0u;
+      c.episode_return = 0.0;
+      s = reset_state(train.seed, env, c.episode);
+    }
+  }
+  value_buf[train.n_steps * n + env] = vec4<f32>(state_value(s), 0.0, 0.0, 0.0);
+  envs[env] = EnvSlot(s, c);
+}
+
+// Reset of every env of the trainer: episode 0 from the seeded reset distribution.
+@compute @workgroup_size(workgroup_size)
+fn rolloutReset(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                @builtin(num_workgroups) nwg: vec3<u32>) {
+  let env = flat_index(wid, lid, nwg);
+  if (env >= train.num_envs) { return; }
+  envs[env] = EnvSlot(reset_state(train.seed, env, 0u), EnvCounters(0u, 0u, 0.0, 0u));
+}
+
+@compute @workgroup_size(workgroup_size)
+fn evaluatePolicy(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                  @builtin(num_workgroups) nwg: vec3<u32>) {
+  let env = flat_index(wid, lid, nwg);
+  if (env >= train.num_envs) { return; }
+  var s = reset_state(train.seed, env, 0u);
+  var c = EnvCounters(0u, 0u, 0.0, 0u);
+  for (var t = 0u; t < max_episode_steps; t++) {
+    let z = actor_logits(s);
+    var action = greedy_action(z);
+    if (train.greedy == 0u) {
+      action = sample_action(log_softmax(z), rng_uniform(vec4<u32>(train.seed, RNG_STREAM_EVAL_ACTION, env, t)));
+    }
+    if (step_env(&s, &c, action) != 0u) { break; }
+  }
+  value_buf[env] = vec4<f32>(c.episode_return, f32(c.elapsed), 0.0, 0.0);
+}

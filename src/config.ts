@@ -1,0 +1,141 @@
+/**
+ * The one training configuration. Its fields are the CLI flags (kebab-case), the demo's controls, the
+ * README's table and the run folder's config.json: everything below is generated from CONFIG_SCHEMA.
+ * Names follow Stable-Baselines3 where it has one.
+ */
+import type { CartPoleId } from './env/cartpole-params.ts';
+
+export type Algo = 'a2c' | 'reinforce' | 'qac' | 'tdac';
+export type OptimizerName = 'adam' | 'rmsprop';
+
+export interface TrainConfig {
+  env: CartPoleId;
+  algo: Algo;
+  seed: number;
+  numEnvs: number;
+  nSteps: number;
+  totalSteps: number;
+  targetReturn: number | null;
+  hidden: number;
+  activation: 'relu' | 'tanh';
+  init: 'orthogonal' | 'pytorch';
+  optimizer: OptimizerName;
+  learningRate: number;
+  lrSchedule: 'constant' | 'linear';
+  gamma: number;
+  gaeLambda: number;
+  entCoef: number;
+  vfCoef: number;
+  maxGradNorm: number;
+  normalizeAdvantage: boolean;
+  adamBeta1: number;
+  adamBeta2: number;
+  rmspropAlpha: number;
+  optimizerEps: number;
+  metricsEvery: number;
+  evalEpisodes: number;
+}
+
+interface FieldBase {
+  doc: string;
+}
+export type FieldSpec =
+  | (FieldBase & { kind: 'choice'; choices: readonly string[]; default: string })
+  | (FieldBase & { kind: 'int'; min: number; max?: number; default: number })
+  | (FieldBase & { kind: 'float'; min: number; max?: number; minExclusive?: boolean; default: number })
+  | (FieldBase & { kind: 'optionalFloat'; min: number; default: null })
+  | (FieldBase & { kind: 'bool'; default: boolean });
+
+export const CONFIG_SCHEMA: { [K in keyof TrainConfig]: FieldSpec } = {
+  env: { kind: 'choice', choices: ['CartPole-v1', 'CartPole-v0'], default: 'CartPole-v1', doc: 'Gymnasium env id (time limit 500 / 200, solved at 475 / 195)' },
+  algo: {
+    kind: 'choice',
+    choices: ['a2c', 'reinforce', 'qac', 'tdac'],
+    default: 'a2c',
+    doc: 'a2c: n-step/GAE advantage; reinforce: Monte-Carlo return minus V(s); qac: Q(s,a) critic (SARSA); tdac: one-step TD error',
+  },
+  seed: { kind: 'int', min: 0, max: 0xffffffff, default: 1, doc: 'seeds initialisation, resets and action sampling' },
+  numEnvs: { kind: 'int', min: 1, default: 64, doc: 'N: environments stepped in parallel on the GPU' },
+  nSteps: { kind: 'int', min: 1, max: 4096, default: 16, doc: 'T: steps per env per update (rollout length)' },
+  totalSteps: { kind: 'int', min: 1, default: 5_000_000, doc: 'stop after this many env steps' },
+  targetReturn: { kind: 'optionalFloat', min: 0, default: null, doc: "stop once the mean return of the last 100 episodes reaches this (default: the env's threshold)" },
+  hidden: { kind: 'int', min: 1, max: 4096, default: 64, doc: 'H: hidden units of the actor and of the critic (one hidden layer each; the seed used 256)' },
+  activation: { kind: 'choice', choices: ['tanh', 'relu'], default: 'tanh', doc: 'hidden activation (the seed used relu)' },
+  init: { kind: 'choice', choices: ['orthogonal', 'pytorch'], default: 'orthogonal', doc: "orthogonal (SB3/CleanRL) or PyTorch's default Linear init" },
+  optimizer: { kind: 'choice', choices: ['adam', 'rmsprop'], default: 'adam', doc: 'optimizer, with PyTorch semantics' },
+  learningRate: { kind: 'float', min: 0, minExclusive: true, max: 1, default: 3e-3, doc: 'optimizer step size' },
+  lrSchedule: { kind: 'choice', choices: ['constant', 'linear'], default: 'constant', doc: 'learning rate over training: constant, or linear decay to 0 at total-steps' },
+  gamma: { kind: 'float', min: 0, max: 1, default: 0.99, doc: 'discount factor' },
+  gaeLambda: { kind: 'float', min: 0, max: 1, default: 0.95, doc: 'GAE lambda (1: plain n-step A2C returns); a2c only' },
+  entCoef: { kind: 'float', min: 0, default: 0.0, doc: 'entropy bonus coefficient (subtracted from the loss)' },
+  vfCoef: { kind: 'float', min: 0, default: 0.5, doc: 'value loss coefficient' },
+  maxGradNorm: { kind: 'float', min: 0, default: 0.5, doc: 'clip the global gradient norm to this (0: no clipping)' },
+  normalizeAdvantage: { kind: 'bool', default: true, doc: 'normalize advantages over the batch (mean 0, std 1)' },
+  adamBeta1: { kind: 'float', min: 0, max: 1, default: 0.9, doc: "Adam's beta1" },
+  adamBeta2: { kind: 'float', min: 0, max: 1, default: 0.999, doc: "Adam's beta2" },
+  rmspropAlpha: { kind: 'float', min: 0, max: 1, default: 0.99, doc: "RMSprop's smoothing constant alpha" },
+  optimizerEps: { kind: 'float', min: 0, minExclusive: true, max: 1, default: 1e-8, doc: "epsilon of the optimizer's denominator" },
+  metricsEvery: { kind: 'int', min: 1, max: 1000, default: 4, doc: 'read metrics back every K updates (asynchronously)' },
+  evalEpisodes: { kind: 'int', min: 0, max: 100_000, default: 100, doc: 'fresh episodes evaluated after training (0: none)' },
+};
+
+export function defaultConfig(): TrainConfig {
+  return Object.fromEntries(Object.entries(CONFIG_SCHEMA).map(([k, spec]) => [k, spec.default])) as unknown as TrainConfig;
+}
+
+export class ConfigError extends Error {}
+
+export function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** Parses and checks one field from text (a CLI flag or a control); throws ConfigError with one line. */
+export function parseField<K extends keyof TrainConfig>(name: K, text: string): TrainConfig[K] {
+  const spec = CONFIG_SCHEMA[name];
+  const flag = `--${kebab(name)}`;
+  switch (spec.kind) {
+    case 'choice':
+      if (!spec.choices.includes(text)) throw new ConfigError(`${flag} must be one of ${spec.choices.join(', ')}; got "${text}"`);
+      return text as TrainConfig[K];
+    case 'bool':
+      if (['true', '1', 'yes', ''].includes(text)) return true as TrainConfig[K];
+      if (['false', '0', 'no'].includes(text)) return false as TrainConfig[K];
+      throw new ConfigError(`${flag} must be true or false; got "${text}"`);
+    default: {
+      const value = Number(text.replace(/_/g, ''));
+      if (text.trim() === '' || !Number.isFinite(value)) throw new ConfigError(`${flag} must be a finite number; got "${text}"`);
+      return checkNumber(name, value) as TrainConfig[K];
+    }
+  }
+}
+
+function checkNumber(name: keyof TrainConfig, value: number): number {
+  const spec = CONFIG_SCHEMA[name];
+  const flag = `--${kebab(name)}`;
+  if (spec.kind !== 'int' && spec.kind !== 'float' && spec.kind !== 'optionalFloat') return value;
+  if (!Number.isFinite(value)) throw new ConfigError(`${flag} must be a finite number; got ${value}`);
+  if (spec.kind === 'int' && !Number.isInteger(value)) throw new ConfigError(`${flag} must be an integer; got ${value}`);
+  const exclusive = spec.kind === 'float' && spec.minExclusive;
+  if (exclusive ? value <= spec.min : value < spec.min) throw new ConfigError(`${flag} must be ${exclusive ? '>' : '>='} ${spec.min}; got ${value}`);
+  if ('max' in spec && spec.max !== undefined && value > spec.max) throw new ConfigError(`${flag} must be <= ${spec.max}; got ${value}`);
+  return value;
+}
+
+/** Checks a whole config (e.g. from config.json or a library caller); returns a complete copy. */
+export function validateConfig(partial: Partial<Record<keyof TrainConfig, unknown>>): TrainConfig {
+  const config = defaultConfig();
+  for (const [key, raw] of Object.entries(partial)) {
+    if (!(key in CONFIG_SCHEMA)) throw new ConfigError(`unknown config field "${key}"`);
+    const name = key as keyof TrainConfig;
+    const spec = CONFIG_SCHEMA[name];
+    if (raw === null && spec.kind === 'optionalFloat') {
+      (config as unknown as Record<string, unknown>)[name] = null;
+      continue;
+    }
+    const expected = spec.kind === 'choice' ? 'string' : spec.kind === 'bool' ? 'boolean' : 'number';
+    if (typeof raw !== expected) throw new ConfigError(`config field "${key}" must be a ${expected}; got ${JSON.stringify(raw)}`);
+    if (spec.kind === 'choice' && !spec.choices.includes(raw as string)) throw new ConfigError(`--${kebab(name)} must be one of ${spec.choices.join(', ')}; got "${raw}"`);
+    (config as unknown as Record<string, unknown>)[name] = expected === 'number' ? checkNumber(name, raw as number) : raw;
+  }
+  return config;
+}

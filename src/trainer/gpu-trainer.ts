@@ -1,0 +1,254 @@
+/**
+ * The GPU side of training: buffers, pipelines and the encoding of one update. An update is
+ *   COLLECT ROLLOUT   rolloutCollect           T steps × N envs: policy, sampling, env step, values
+ *   CALCULATE TARGETS computeAdvantages        returns and advantages per env (backward scan)
+ *                     advantageMoments         weight sum, advantage mean/std, explained variance
+ *   UPDATE NETWORK    actorCriticBackward      loss gradients, one partial sum per workgroup
+ *                     reduceGradients          partial sums → gradients and loss terms
+ *                     gradNorm                 global norm, clip scale, non-finite guard
+ *                     optimizerStep            Adam or RMSprop
+ * all in one compute pass of one command buffer. Nothing here waits for the GPU.
+ */
+import { initParams } from '../cpu/init.ts';
+import { cartPoleParams, cartPoleShaderConstants, type CartPoleParams } from '../env/cartpole-params.ts';
+import type { TrainConfig } from '../config.ts';
+import { bindGroup, createKernel, createStorageBuffer, createUniformBuffer, dispatch, maxElementsForBinding, type Kernel } from '../gpu/kernel.ts';
+import { paramLayout, type NetShape, type ParamLayout } from '../model/layout.ts';
+import type { GpuContext } from '../platform/gpu-context.ts';
+
+export const ALGO_IDS = { a2c: 0, reinforce: 1, qac: 2, tdac: 3 } as const;
+export const METRIC_SLOTS = {
+  weightSum: 0,
+  advantageMean: 1,
+  advantageStd: 2,
+  explainedVariance: 3,
+  policyLoss: 4,
+  valueLoss: 5,
+  entropy: 6,
+  gradNorm: 7,
+  nonFinite: 8,
+  clipScale: 9,
+  firstNonFiniteUpdate: 10,
+} as const;
+export const NUM_METRICS = 16;
+export const STATS_RING = 256;
+export const STATS_BYTES = 16 + STATS_RING * 4;
+const UNIFORM_BYTES = 96;
+const BACKWARD_CHUNK = 64;
+/** Workgroups of the backward pass: enough to fill a large GPU, few enough that reducing them is cheap. */
+const MAX_BACKWARD_GROUPS = 256;
+
+export function netShapeOf(config: TrainConfig): NetShape {
+  return { obsSize: 4, hiddenSize: config.hidden, numActions: 2, valueOutputs: config.algo === 'qac' ? 2 : 1, activation: config.activation };
+}
+
+/** Bytes per rollout row of the largest per-row buffer (observations and values: one vec4 each). */
+const BYTES_PER_ROW = 16;
+
+/** The largest N that fits this adapter for T steps, or why none does. */
+export function maxTrainEnvs(device: GPUDevice, nSteps: number): number {
+  return Math.floor(maxElementsForBinding(device, BYTES_PER_ROW) / (nSteps + 1));
+}
+
+export class GpuTrainer {
+  readonly layout: ParamLayout;
+  readonly shape: NetShape;
+  readonly envParams: CartPoleParams;
+  readonly numRows: number;
+  readonly backwardGroups: number;
+  readonly buffers: Record<
+    'uniform' | 'params' | 'grads' | 'optM' | 'optV' | 'envs' | 'obs' | 'stepInfo' | 'logits' | 'values' | 'targets' | 'partials' | 'metrics' | 'stats',
+    GPUBuffer
+  >;
+  private readonly kernels: Record<'rollout' | 'advantages' | 'backward' | 'optimizer', Kernel>;
+  private readonly groups: Record<'rollout' | 'advantages' | 'backward' | 'optimizer', GPUBindGroup>;
+  private readonly uniformData = new ArrayBuffer(UNIFORM_BYTES);
+
+  constructor(readonly ctx: GpuContext, readonly config: TrainConfig) {
+    const { numEnvs: n, nSteps: t } = config;
+    const maxEnvs = maxTrainEnvs(ctx.device, t);
+    if (n > maxEnvs) {
+      throw new RangeError(
+        `--num-envs ${n} with --n-steps ${t} does not fit this adapter: the rollout needs ${BYTES_PER_ROW} bytes per env and step in one buffer ` +
+          `and maxStorageBufferBindingSize is ${ctx.device.limits.maxStorageBufferBindingSize} bytes; the largest --num-envs that fits is ${maxEnvs}`,
+      );
+    }
+    this.shape = netShapeOf(config);
+    this.layout = paramLayout(this.shape);
+    this.envParams = cartPoleParams(config.env);
+    this.numRows = n * t;
+    this.backwardGroups = Math.min(MAX_BACKWARD_GROUPS, Math.ceil(this.numRows / BACKWARD_CHUNK));
+    const p = this.layout.total;
+    const storage = (label: string, bytes: number) => createStorageBuffer(ctx, `trainer.${label}`, bytes);
+    this.buffers = {
+      uniform: createUniformBuffer(ctx, 'trainer.uniform', UNIFORM_BYTES),
+      params: storage('params', p * 4),
+      grads: storage('grads', p * 4),
+      optM: storage('optM', p * 4),
+      optV: storage('optV', p * 4),
+      envs: storage('envs', n * 32),
+      obs: storage('obs', this.numRows * 16),
+      stepInfo: storage('stepInfo', this.numRows * 4),
+      logits: storage('logits', this.numRows * 4 * this.shape.numActions),
+      values: storage('values', (this.numRows + n) * 16),
+      targets: storage('targets', this.numRows * 16),
+      partials: storage('partials', this.backwardGroups * (p + 4) * 4),
+      metrics: storage('metrics', NUM_METRICS * 4),
+      stats: storage('stats', STATS_BYTES),
+    };
+
+    const l = this.layout;
+    const trainConstants = {
+      hidden_size: config.hidden,
+      num_actions: this.shape.numActions,
+      value_outputs: this.shape.valueOutputs,
+      activation: config.activation === 'tanh' ? 1 : 0,
+      algo: ALGO_IDS[config.algo],
+      off_actor_w1: l.actorW1.offset,
+      off_actor_b1: l.actorB1.offset,
+      off_actor_w2: l.actorW2.offset,
+      off_actor_b2: l.actorB2.offset,
+      off_critic_w1: l.criticW1.offset,
+      off_critic_b1: l.criticB1.offset,
+      off_critic_w2: l.criticW2.offset,
+      off_critic_b2: l.criticB2.offset,
+      num_params: p,
+    };
+    const S = 'storage' as const;
+    const R = 'read-only-storage' as const;
+    this.kernels = {
+      rollout: createKernel(ctx, {
+        label: 'rollout',
+        stems: ['rng', 'cartpole_dynamics', 'train_params', 'network', 'rollout'],
+        bindings: ['uniform', R, S, S, S, S, S, S],
+        entryPoints: ['rolloutCollect', 'rolloutReset', 'evaluatePolicy'],
+        constants: { ...trainConstants, ...cartPoleShaderConstants(this.envParams) },
+      }),
+      advantages: createKernel(ctx, {
+        label: 'advantages',
+        stems: ['train_params', 'advantages'],
+        bindings: ['uniform', R, R, S, S],
+        entryPoints: ['computeAdvantages', 'advantageMoments'],
+        constants: trainConstants,
+      }),
+      backward: createKernel(ctx, {
+        label: 'actorCriticBackward',
+        stems: ['train_params', 'network', 'actor_critic_backward'],
+        bindings: ['uniform', R, R, R, R, R, R, S, R],
+        entryPoints: ['actorCriticBackward'],
+        constants: trainConstants,
+      }),
+      optimizer: createKernel(ctx, {
+        label: 'optimizer',
+        stems: ['train_params', 'optimizer'],
+        bindings: ['uniform', S, S, S, S, R, S],
+        entryPoints: ['reduceGradients', 'gradNorm', 'optimizerStep'],
+        constants: trainConstants,
+      }),
+    };
+    const b = this.buffers;
+    this.groups = {
+      rollout: bindGroup(ctx, this.kernels.rollout, 'rollout', [b.uniform, b.params, b.envs, b.obs, b.stepInfo, b.logits, b.values, b.stats]),
+      advantages: bindGroup(ctx, this.kernels.advantages, 'advantages', [b.uniform, b.stepInfo, b.values, b.targets, b.metrics]),
+      backward: bindGroup(ctx, this.kernels.backward, 'backward', [b.uniform, b.params, b.obs, b.stepInfo, b.logits, b.values, b.targets, b.partials, b.metrics]),
+      optimizer: bindGroup(ctx, this.kernels.optimizer, 'optimizer', [b.uniform, b.params, b.grads, b.optM, b.optV, b.partials, b.metrics]),
+    };
+  }
+
+  /** Seeded initial parameters (src/cpu/init.ts), zero optimizer state, every env at episode 0. */
+  initialize(): Float32Array {
+    const params = initParams(new Float32Array(this.layout.total), this.shape, this.config.init, this.config.seed);
+    this.loadState({ params, optM: new Float32Array(this.layout.total), optV: new Float32Array(this.layout.total) });
+    const encoder = this.ctx.device.createCommandEncoder({ label: 'trainer.reset' });
+    encoder.clearBuffer(this.buffers.metrics);
+    encoder.clearBuffer(this.buffers.stats);
+    this.writeUniform(0);
+    const pass = encoder.beginComputePass({ label: 'rolloutReset' });
+    dispatch(pass, this.ctx, this.kernels.rollout, 'rolloutReset', this.groups.rollout, this.config.numEnvs);
+    pass.end();
+    this.ctx.device.queue.submit([encoder.finish()]);
+    return params;
+  }
+
+  loadState(state: { params: Float32Array; optM: Float32Array; optV: Float32Array }): void {
+    const q = this.ctx.device.queue;
+    q.writeBuffer(this.buffers.params, 0, state.params as Float32Array<ArrayBuffer>);
+    q.writeBuffer(this.buffers.optM, 0, state.optM as Float32Array<ArrayBuffer>);
+    q.writeBuffer(this.buffers.optV, 0, state.optV as Float32Array<ArrayBuffer>);
+  }
+
+  /** Learning rate of update `update` (0-based) under the schedule. */
+  learningRate(update: number): number {
+    const { learningRate, lrSchedule, totalSteps } = this.config;
+    if (lrSchedule === 'constant') return learningRate;
+    const totalUpdates = Math.max(1, Math.ceil(totalSteps / this.numRows));
+    return learningRate * Math.max(0, 1 - update / totalUpdates);
+  }
+
+  /** The per-update uniform; optimizer constants precomputed in f64 as PyTorch does. */
+  writeUniform(update: number, overrides: { numEnvs?: number; seed?: number; greedy?: boolean } = {}): void {
+    const c = this.config;
+    const u32 = new Uint32Array(this.uniformData);
+    const f32 = new Float32Array(this.uniformData);
+    const step = update + 1;
+    const lr = this.learningRate(update);
+    const adam = c.optimizer === 'adam';
+    u32[0] = overrides.numEnvs ?? c.numEnvs;
+    u32[1] = c.nSteps;
+    u32[2] = (overrides.seed ?? c.seed) >>> 0;
+    u32[3] = update >>> 0;
+    f32[4] = c.entCoef;
+    f32[5] = c.vfCoef;
+    f32[6] = c.gamma;
+    f32[7] = c.gaeLambda;
+    f32[8] = c.maxGradNorm;
+    u32[9] = c.normalizeAdvantage ? 1 : 0;
+    u32[10] = this.backwardGroups;
+    u32[11] = overrides.greedy ? 1 : 0;
+    f32[12] = adam ? lr / (1 - c.adamBeta1 ** step) : lr;
+    f32[13] = adam ? Math.sqrt(1 - c.adamBeta2 ** step) : 1;
+    f32[14] = c.adamBeta1;
+    f32[15] = adam ? c.adamBeta2 : c.rmspropAlpha;
+    f32[16] = c.optimizerEps;
+    u32[17] = adam ? 0 : 1;
+    this.ctx.device.queue.writeBuffer(this.buffers.uniform, 0, this.uniformData);
+  }
+
+  /** Encodes update `update` into `encoder`. The uniform must hold this update's values at submit. */
+  encodeUpdate(encoder: GPUCommandEncoder, update: number): void {
+    const { ctx, kernels: k, groups: g } = this;
+    const n = this.config.numEnvs;
+    const pass = encoder.beginComputePass({ label: `update ${update}` });
+    // COLLECT ROLLOUT
+    dispatch(pass, ctx, k.rollout, 'rolloutCollect', g.rollout, n);
+    // CALCULATE TARGETS
+    dispatch(pass, ctx, k.advantages, 'computeAdvantages', g.advantages, n);
+    pass.setPipeline(k.advantages.pipelines.advantageMoments);
+    pass.dispatchWorkgroups(1);
+    // UPDATE NETWORK
+    pass.setPipeline(k.backward.pipelines.actorCriticBackward);
+    pass.setBindGroup(0, g.backward);
+    pass.dispatchWorkgroups(this.backwardGroups);
+    dispatch(pass, ctx, k.optimizer, 'reduceGradients', g.optimizer, this.layout.total + 3);
+    pass.setPipeline(k.optimizer.pipelines.gradNorm);
+    pass.dispatchWorkgroups(1);
+    dispatch(pass, ctx, k.optimizer, 'optimizerStep', g.optimizer, this.layout.total);
+    pass.end();
+  }
+
+  /**
+   * Plays `numEpisodes` fresh episodes with the current policy (one per invocation, seeded apart from
+   * training) into `out` rows of (return, length). Uses its own bind group over `out`.
+   */
+  encodeEvaluation(encoder: GPUCommandEncoder, out: GPUBuffer, numEpisodes: number): void {
+    const b = this.buffers;
+    const group = bindGroup(this.ctx, this.kernels.rollout, 'evaluate', [b.uniform, b.params, b.envs, b.obs, b.stepInfo, b.logits, out, b.stats]);
+    const pass = encoder.beginComputePass({ label: 'evaluatePolicy' });
+    dispatch(pass, this.ctx, this.kernels.rollout, 'evaluatePolicy', group, numEpisodes);
+    pass.end();
+  }
+
+  destroy(): void {
+    for (const buffer of Object.values(this.buffers)) buffer.destroy();
+  }
+}
