@@ -12,7 +12,7 @@
 import { initParams } from '../cpu/init.ts';
 import { cartPoleParams, cartPoleShaderConstants, type CartPoleParams } from '../env/cartpole-params.ts';
 import type { TrainConfig } from '../config.ts';
-import { bindGroup, createKernel, createStorageBuffer, createUniformBuffer, dispatch, maxElementsForBinding, type Kernel } from '../gpu/kernel.ts';
+import { bindGroup, createKernel, createStorageBuffer, createUniformBuffer, dispatch, maxElementsForBinding, readBuffer, type Kernel } from '../gpu/kernel.ts';
 import { paramLayout, type NetShape, type ParamLayout } from '../model/layout.ts';
 import type { GpuContext } from '../platform/gpu-context.ts';
 
@@ -170,6 +170,16 @@ export class GpuTrainer {
     return params;
   }
 
+  /** Env slots: [N * 8] u32, per env the state (4 × f32 bits), steps this episode, episode index, return (f32 bits), 0. */
+  loadEnvSlots(slots: Uint32Array): void {
+    if (slots.length !== this.config.numEnvs * 8) throw new RangeError(`env slots hold ${slots.length / 8} envs, the trainer has ${this.config.numEnvs}`);
+    this.ctx.device.queue.writeBuffer(this.buffers.envs, 0, slots as Uint32Array<ArrayBuffer>);
+  }
+
+  async readEnvSlots(): Promise<Uint32Array> {
+    return new Uint32Array(await readBuffer(this.ctx, this.buffers.envs, this.config.numEnvs * 32));
+  }
+
   loadState(state: { params: Float32Array; optM: Float32Array; optV: Float32Array }): void {
     const q = this.ctx.device.queue;
     q.writeBuffer(this.buffers.params, 0, state.params as Float32Array<ArrayBuffer>);
@@ -233,6 +243,13 @@ export class GpuTrainer {
     pass.setPipeline(k.optimizer.pipelines.gradNorm);
     pass.dispatchWorkgroups(1);
     dispatch(pass, ctx, k.optimizer, 'optimizerStep', g.optimizer, this.layout.total);
+    pass.end();
+  }
+
+  /** Encodes only the rollout (the policy acts, envs step, episodes are counted): watching a policy. */
+  encodeRollout(encoder: GPUCommandEncoder, update: number): void {
+    const pass = encoder.beginComputePass({ label: `rollout ${update}` });
+    dispatch(pass, this.ctx, this.kernels.rollout, 'rolloutCollect', this.groups.rollout, this.config.numEnvs);
     pass.end();
   }
 

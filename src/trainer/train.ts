@@ -69,49 +69,168 @@ interface PendingRead {
   done: Promise<void>;
 }
 
-export async function train(ctx: GpuContext, partialConfig: Partial<TrainConfig>, hooks: TrainHooks = {}): Promise<TrainResult> {
-  const config = { ...defaultConfig(), ...partialConfig };
-  const trainer = new GpuTrainer(ctx, config);
-  const target = config.targetReturn ?? trainer.envParams.rewardThreshold;
-  const stepsPerUpdate = trainer.numRows;
-  const maxUpdates = Math.ceil(config.totalSteps / stepsPerUpdate);
-  const start = performance.now();
+/**
+ * One training run, advanced one update at a time: the CLI's loop and the browser demo's animation
+ * frames both drive it. `step()` encodes and submits one update and never waits for the GPU, except
+ * when every staging buffer of the metrics ring is still in flight.
+ */
+export class TrainingSession {
+  readonly config: TrainConfig;
+  readonly trainer: GpuTrainer;
+  readonly target: number;
+  readonly maxUpdates: number;
+  update = 0;
+  solved = false;
+  nonFiniteUpdate: number | null = null;
+  readonly history: TrainMetrics[] = [];
+  readonly returns: number[] = [];
+  readonly lengths: number[] = [];
+  private readonly recentReturns: number[] = [];
+  private readonly ring: GPUBuffer[];
+  private readonly pending: (PendingRead | null)[] = new Array(RING_SLOTS).fill(null);
+  private readIndex = 0;
+  /** Reads whose mapAsync has resolved: consumed without waiting. */
+  private readonly ready = new Set<PendingRead>();
+  private startTime = performance.now();
+  private lastReport = { step: 0, time: this.startTime };
 
-  const recentReturns: number[] = [];
-  const returns: number[] = [];
-  const lengths: number[] = [];
-  const history: TrainMetrics[] = [];
-  let solved = false;
-  let nonFiniteUpdate: number | null = null;
+  constructor(readonly ctx: GpuContext, partialConfig: Partial<TrainConfig>, private readonly hooks: TrainHooks = {}) {
+    this.config = { ...defaultConfig(), ...partialConfig };
+    this.trainer = new GpuTrainer(ctx, this.config);
+    this.target = this.config.targetReturn ?? this.trainer.envParams.rewardThreshold;
+    this.maxUpdates = Math.ceil(this.config.totalSteps / this.trainer.numRows);
+    this.ring = Array.from({ length: RING_SLOTS }, (_, i) =>
+      ctx.device.createBuffer({ label: `metrics.staging${i}`, size: SLOT_BYTES, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+    );
+  }
 
-  // The ring of staging buffers: slot i is free again once its mapAsync resolved and was read.
-  const ring = Array.from({ length: RING_SLOTS }, (_, i) =>
-    ctx.device.createBuffer({ label: `metrics.staging${i}`, size: SLOT_BYTES, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
-  );
-  const pending: (PendingRead | null)[] = new Array(RING_SLOTS).fill(null);
-  let lastReport = { step: 0, time: start };
+  /** Fresh parameters (or `state`, e.g. from a checkpoint), zero optimizer state unless given, envs reset. */
+  initialize(state?: TrainState): void {
+    this.trainer.initialize();
+    if (state) this.trainer.loadState(state);
+    this.startTime = performance.now();
+    this.lastReport = { step: this.update * this.trainer.numRows, time: this.startTime };
+  }
 
-  const consume = (raw: ArrayBuffer, update: number) => {
+  get envSteps(): number {
+    return this.update * this.trainer.numRows;
+  }
+
+  get meanReturn100(): number {
+    const r = this.recentReturns;
+    return r.length > 0 ? r.reduce((a, b) => a + b, 0) / r.length : 0;
+  }
+
+  /** Why the run should stop now, or null to go on. */
+  stopReason(): TrainResult['stopReason'] | null {
+    if (this.nonFiniteUpdate !== null) return 'nonFinite';
+    if (this.solved) return 'solved';
+    if (this.update >= this.maxUpdates) return 'totalSteps';
+    return null;
+  }
+
+  /** Encodes and submits one update (with a metrics copy every `metricsEvery` updates). */
+  async step(): Promise<void> {
+    const { ctx, trainer, config } = this;
+    const update = this.update;
+    trainer.writeUniform(update);
+    const encoder = ctx.device.createCommandEncoder({ label: `update ${update}` });
+    trainer.encodeUpdate(encoder, update);
+    const report = (update + 1) % config.metricsEvery === 0 || update === this.maxUpdates - 1;
+    let slot = -1;
+    if (report) {
+      slot = this.readIndex++ % RING_SLOTS;
+      await this.settle(slot); // backpressure: only when the whole ring is still in flight
+      encoder.copyBufferToBuffer(trainer.buffers.metrics, 0, this.ring[slot], 0, NUM_METRICS * 4);
+      encoder.copyBufferToBuffer(trainer.buffers.stats, 0, this.ring[slot], NUM_METRICS * 4, STATS_BYTES);
+      encoder.clearBuffer(trainer.buffers.stats);
+    }
+    ctx.device.queue.submit([encoder.finish()]);
+    this.update++;
+    if (report) {
+      const read: PendingRead = { buffer: this.ring[slot], update, done: Promise.resolve() };
+      read.done = read.buffer.mapAsync(GPUMapMode.READ).then(() => void this.ready.add(read));
+      this.pending[slot] = read;
+      // Lets resolved mapAsync callbacks run; does not wait for the GPU.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      for (let i = 0; i < RING_SLOTS; i++) await this.settleIfReady(i);
+    }
+  }
+
+  /**
+   * Submits one rollout with the current policy and no learning (the demo's "watch" mode); episode
+   * statistics still arrive through the metrics ring.
+   */
+  async watchStep(): Promise<void> {
+    const encoder = this.ctx.device.createCommandEncoder({ label: 'watch' });
+    this.trainer.writeUniform(this.update);
+    this.trainer.encodeRollout(encoder, this.update);
+    const slot = this.readIndex++ % RING_SLOTS;
+    await this.settle(slot);
+    encoder.copyBufferToBuffer(this.trainer.buffers.metrics, 0, this.ring[slot], 0, NUM_METRICS * 4);
+    encoder.copyBufferToBuffer(this.trainer.buffers.stats, 0, this.ring[slot], NUM_METRICS * 4, STATS_BYTES);
+    encoder.clearBuffer(this.trainer.buffers.stats);
+    this.ctx.device.queue.submit([encoder.finish()]);
+    const read: PendingRead = { buffer: this.ring[slot], update: this.update, done: Promise.resolve() };
+    read.done = read.buffer.mapAsync(GPUMapMode.READ).then(() => void this.ready.add(read));
+    this.pending[slot] = read;
+    this.update++;
+  }
+
+  /** Waits for every metrics read in flight. */
+  async drain(): Promise<void> {
+    for (let i = 0; i < RING_SLOTS; i++) await this.settle((this.readIndex + i) % RING_SLOTS);
+  }
+
+  async readState(): Promise<TrainState> {
+    const b = this.trainer.buffers;
+    const size = this.trainer.layout.total * 4;
+    const [params, optM, optV] = await Promise.all([b.params, b.optM, b.optV].map(async (buf) => new Float32Array(await readBuffer(this.ctx, buf, size))));
+    return { params, optM, optV };
+  }
+
+  destroy(): void {
+    for (const buffer of this.ring) buffer.destroy();
+    this.trainer.destroy();
+  }
+
+  private async settleIfReady(slot: number) {
+    const read = this.pending[slot];
+    if (read && this.ready.has(read)) await this.settle(slot);
+  }
+
+  private async settle(slot: number) {
+    const read = this.pending[slot];
+    if (!read) return;
+    await read.done;
+    this.pending[slot] = null;
+    this.ready.delete(read);
+    this.consume(read.buffer.getMappedRange().slice(0), read.update);
+    read.buffer.unmap();
+  }
+
+  private consume(raw: ArrayBuffer, update: number) {
+    const { config } = this;
     const metrics = new Float32Array(raw, 0, NUM_METRICS);
     const head = new Uint32Array(raw, NUM_METRICS * 4, 4);
     const finished = head[0];
     const ringReturns = new Float32Array(raw, NUM_METRICS * 4 + 16, Math.min(finished, STATS_RING));
     for (const r of ringReturns) {
-      returns.push(r);
-      recentReturns.push(r);
+      this.returns.push(r);
+      this.recentReturns.push(r);
     }
-    if (finished > 0) lengths.push(head[1] / finished);
-    while (recentReturns.length > 100) recentReturns.shift();
-    const meanReturn100 = recentReturns.length > 0 ? recentReturns.reduce((a, b) => a + b, 0) / recentReturns.length : 0;
-    if (recentReturns.length >= Math.min(100, config.numEnvs) && meanReturn100 >= target) solved = true;
-    if (metrics[METRIC_SLOTS.firstNonFiniteUpdate] > 0) nonFiniteUpdate = metrics[METRIC_SLOTS.firstNonFiniteUpdate] - 1;
-    const globalStep = (update + 1) * stepsPerUpdate;
+    if (finished > 0) this.lengths.push(head[1] / finished);
+    while (this.recentReturns.length > 100) this.recentReturns.shift();
+    const meanReturn100 = this.meanReturn100;
+    if (this.recentReturns.length >= Math.min(100, config.numEnvs) && meanReturn100 >= this.target) this.solved = true;
+    if (metrics[METRIC_SLOTS.firstNonFiniteUpdate] > 0) this.nonFiniteUpdate = metrics[METRIC_SLOTS.firstNonFiniteUpdate] - 1;
+    const globalStep = (update + 1) * this.trainer.numRows;
     const now = performance.now();
     const m: TrainMetrics = {
       globalStep,
       updates: update + 1,
-      wallSeconds: (now - start) / 1000,
-      sps: ((globalStep - lastReport.step) * 1000) / Math.max(now - lastReport.time, 1e-3),
+      wallSeconds: (now - this.startTime) / 1000,
+      sps: ((globalStep - this.lastReport.step) * 1000) / Math.max(now - this.lastReport.time, 1e-3),
       episodicReturn: ringReturns.length > 0 ? ringReturns.reduce((a, b) => a + b, 0) / ringReturns.length : Number.NaN,
       episodicLength: finished > 0 ? head[1] / finished : Number.NaN,
       episodesFinished: finished,
@@ -122,74 +241,47 @@ export async function train(ctx: GpuContext, partialConfig: Partial<TrainConfig>
       explainedVariance: metrics[METRIC_SLOTS.explainedVariance],
       gradNorm: metrics[METRIC_SLOTS.gradNorm],
     };
-    lastReport = { step: globalStep, time: now };
-    history.push(m);
-    hooks.onMetrics?.(m);
-  };
-
-  const settle = async (slot: number) => {
-    const read = pending[slot];
-    if (!read) return;
-    await read.done;
-    consume(read.buffer.getMappedRange().slice(0), read.update);
-    read.buffer.unmap();
-    pending[slot] = null;
-  };
-
-  trainer.initialize();
-  let update = 0;
-  let readIndex = 0;
-  let stopReason: TrainResult['stopReason'] = 'totalSteps';
-  for (; update < maxUpdates; update++) {
-    if (solved) { stopReason = 'solved'; break; }
-    if (nonFiniteUpdate !== null) { stopReason = 'nonFinite'; break; }
-    if (hooks.shouldStop?.()) { stopReason = 'stopped'; break; }
-    trainer.writeUniform(update);
-    const encoder = ctx.device.createCommandEncoder({ label: `update ${update}` });
-    trainer.encodeUpdate(encoder, update);
-    const report = (update + 1) % config.metricsEvery === 0 || update === maxUpdates - 1;
-    let slot = -1;
-    if (report) {
-      slot = readIndex++ % RING_SLOTS;
-      await settle(slot); // backpressure: only when the whole ring is still in flight
-      encoder.copyBufferToBuffer(trainer.buffers.metrics, 0, ring[slot], 0, NUM_METRICS * 4);
-      encoder.copyBufferToBuffer(trainer.buffers.stats, 0, ring[slot], NUM_METRICS * 4, STATS_BYTES);
-      encoder.clearBuffer(trainer.buffers.stats);
-    }
-    ctx.device.queue.submit([encoder.finish()]);
-    if (report) pending[slot] = { buffer: ring[slot], update, done: ring[slot].mapAsync(GPUMapMode.READ) };
-    // Let mapAsync callbacks run without blocking on the GPU.
-    if (report) await new Promise((resolve) => setImmediate(resolve));
+    this.lastReport = { step: globalStep, time: now };
+    this.history.push(m);
+    this.hooks.onMetrics?.(m);
   }
-  if (update >= maxUpdates && solved) stopReason = 'solved';
-  for (let i = 0; i < RING_SLOTS; i++) await settle((readIndex + i) % RING_SLOTS);
-  if (solved && stopReason !== 'solved') stopReason = 'solved';
-  if (nonFiniteUpdate !== null) stopReason = 'nonFinite';
-  ctx.throwIfErrors();
-  const updates = update;
-  const trainSeconds = (performance.now() - start) / 1000;
+}
 
-  const [params, optM, optV] = await Promise.all(
-    [trainer.buffers.params, trainer.buffers.optM, trainer.buffers.optV].map(async (b) => new Float32Array(await readBuffer(ctx, b, trainer.layout.total * 4))),
-  );
-  const evaluation = config.evalEpisodes > 0 ? await evaluate(ctx, trainer, config.evalEpisodes, false) : null;
-  for (const buffer of ring) buffer.destroy();
-  trainer.destroy();
-  const envSteps = updates * stepsPerUpdate;
+/** Trains until solved, out of steps, stopped or non-finite; then evaluates fresh episodes. */
+export async function train(ctx: GpuContext, partialConfig: Partial<TrainConfig>, hooks: TrainHooks = {}, initialState?: TrainState): Promise<TrainResult> {
+  const session = new TrainingSession(ctx, partialConfig, hooks);
+  const { config } = session;
+  session.initialize(initialState);
+  const start = performance.now();
+  let stopReason: TrainResult['stopReason'] | null = null;
+  while ((stopReason = session.stopReason()) === null) {
+    if (hooks.shouldStop?.()) {
+      stopReason = 'stopped';
+      break;
+    }
+    await session.step();
+  }
+  await session.drain();
+  if (stopReason !== 'stopped') stopReason = session.stopReason() ?? stopReason;
+  ctx.throwIfErrors();
+  const trainSeconds = (performance.now() - start) / 1000;
+  const state = await session.readState();
+  const evaluation = config.evalEpisodes > 0 ? await evaluate(ctx, session.trainer, config.evalEpisodes, false) : null;
+  session.destroy();
   return {
     config,
-    solved,
+    solved: session.solved,
     stopReason,
-    nonFiniteUpdate,
-    envSteps,
-    updates,
+    nonFiniteUpdate: session.nonFiniteUpdate,
+    envSteps: session.envSteps,
+    updates: session.update,
     trainSeconds,
-    sps: envSteps / trainSeconds,
-    meanReturn100: recentReturns.length > 0 ? recentReturns.reduce((a, b) => a + b, 0) / recentReturns.length : 0,
-    episodes: { returns, lengths },
-    history,
+    sps: session.envSteps / trainSeconds,
+    meanReturn100: session.meanReturn100,
+    episodes: { returns: session.returns, lengths: session.lengths },
+    history: session.history,
     evaluation,
-    state: { params, optM, optV },
+    state,
   };
 }
 

@@ -1,0 +1,186 @@
+/**
+ * Checkpoints as safetensors (https://huggingface.co/docs/safetensors): an 8-byte little-endian header
+ * length, a JSON header, then raw little-endian tensor data. A PyTorch user loads one with
+ * `safetensors.torch.load_file(path)`; the network tensors carry nn.Linear names and orientation
+ * ([out, in] weights), so `nn.Sequential(nn.Linear(4, H), nn.Tanh(), nn.Linear(H, 2))` takes
+ * `actor.*` with load_state_dict after stripping the "actor." prefix.
+ *
+ * Tensors:  actor.0.weight [H,4]  actor.0.bias [H]  actor.2.weight [A,H]  actor.2.bias [A]
+ *           critic.0.weight [H,4] critic.0.bias [H] critic.2.weight [V,H] critic.2.bias [V]   (F32)
+ *           optimizer.m [P], optimizer.v [P]  Adam's exp_avg / exp_avg_sq (RMSprop: v = square_avg),
+ *                                            flat in webgpu-rl's layout (src/model/layout.ts)   (F32)
+ *           env.slots [N, 8]                 each env's state (4 × f32 bits) and counters (U32)
+ * Metadata (string values): format = "webgpu-rl/1", config (JSON), update, envSteps, crc32 (of the
+ * data section, hex). Pure: no fs, so the browser demo reads and writes the same bytes.
+ */
+import { validateConfig, type TrainConfig } from './config.ts';
+import { paramLayout, type NetShape, type ParamLayout, type TensorName } from './model/layout.ts';
+
+export const CHECKPOINT_FORMAT = 'webgpu-rl/1';
+
+export interface Checkpoint {
+  config: TrainConfig;
+  update: number;
+  envSteps: number;
+  params: Float32Array;
+  optM: Float32Array;
+  optV: Float32Array;
+  /** [N * 8] u32: the trainer's env slots, for an exact resume; may be absent (policy only). */
+  envSlots: Uint32Array | null;
+}
+
+export class CheckpointError extends Error {}
+
+const TORCH_NAMES: Record<TensorName, string> = {
+  actorW1: 'actor.0.weight',
+  actorB1: 'actor.0.bias',
+  actorW2: 'actor.2.weight',
+  actorB2: 'actor.2.bias',
+  criticW1: 'critic.0.weight',
+  criticB1: 'critic.0.bias',
+  criticW2: 'critic.2.weight',
+  criticB2: 'critic.2.bias',
+};
+
+export function shapeOfConfig(config: TrainConfig): NetShape {
+  return { obsSize: 4, hiddenSize: config.hidden, numActions: 2, valueOutputs: config.algo === 'qac' ? 2 : 1, activation: config.activation };
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** CRC-32 (IEEE 802.3, as zlib's crc32). */
+export function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** Our [in, out] weights to PyTorch's [out, in]; biases as they are. */
+function toTorch(params: Float32Array, layout: ParamLayout, name: TensorName): { data: Float32Array; shape: number[] } {
+  const slot = layout[name];
+  const flat = params.subarray(slot.offset, slot.offset + slot.size);
+  if (slot.shape.length === 1) return { data: flat.slice(), shape: [slot.shape[0]] };
+  const [inputs, outputs] = slot.shape;
+  const data = new Float32Array(slot.size);
+  for (let i = 0; i < inputs; i++) for (let o = 0; o < outputs; o++) data[o * inputs + i] = flat[i * outputs + o];
+  return { data, shape: [outputs, inputs] };
+}
+
+function fromTorch(params: Float32Array, layout: ParamLayout, name: TensorName, data: Float32Array): void {
+  const slot = layout[name];
+  if (slot.shape.length === 1) {
+    params.set(data, slot.offset);
+    return;
+  }
+  const [inputs, outputs] = slot.shape;
+  for (let i = 0; i < inputs; i++) for (let o = 0; o < outputs; o++) params[slot.offset + i * outputs + o] = data[o * inputs + i];
+}
+
+export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
+  const layout = paramLayout(shapeOfConfig(ckpt.config));
+  const tensors: { name: string; dtype: 'F32' | 'U32'; shape: number[]; bytes: Uint8Array }[] = [];
+  const bytesOf = (a: Float32Array | Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  for (const slot of layout.tensors) {
+    const { data, shape } = toTorch(ckpt.params, layout, slot.name);
+    tensors.push({ name: TORCH_NAMES[slot.name], dtype: 'F32', shape, bytes: bytesOf(data) });
+  }
+  tensors.push({ name: 'optimizer.m', dtype: 'F32', shape: [layout.total], bytes: bytesOf(ckpt.optM) });
+  tensors.push({ name: 'optimizer.v', dtype: 'F32', shape: [layout.total], bytes: bytesOf(ckpt.optV) });
+  if (ckpt.envSlots) tensors.push({ name: 'env.slots', dtype: 'U32', shape: [ckpt.envSlots.length / 8, 8], bytes: bytesOf(ckpt.envSlots) });
+
+  const dataLength = tensors.reduce((n, t) => n + t.bytes.length, 0);
+  const data = new Uint8Array(dataLength);
+  const header: Record<string, unknown> = {};
+  let offset = 0;
+  for (const t of tensors) {
+    data.set(t.bytes, offset);
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes.length] };
+    offset += t.bytes.length;
+  }
+  header.__metadata__ = {
+    format: CHECKPOINT_FORMAT,
+    config: JSON.stringify(ckpt.config),
+    update: String(ckpt.update),
+    envSteps: String(ckpt.envSteps),
+    crc32: crc32(data).toString(16).padStart(8, '0'),
+  };
+  // The header is padded with spaces to 8 bytes, as the safetensors writer does.
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.length + dataLength);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  out.set(data, 8 + headerBytes.length);
+  return out;
+}
+
+/** Parses and checks a checkpoint; every problem is one CheckpointError line. Never partially applies. */
+export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
+  const fail = (why: string): never => {
+    throw new CheckpointError(`not a valid webgpu-rl checkpoint: ${why}`);
+  };
+  if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short for a safetensors header`);
+  const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true));
+  if (headerLength <= 0 || 8 + headerLength > bytes.length) fail(`header length ${headerLength} exceeds the file (${bytes.length} bytes): truncated or not safetensors`);
+  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }> & { __metadata__?: Record<string, string> };
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
+  } catch {
+    return fail('header is not valid UTF-8 JSON');
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
+  const meta = header.__metadata__;
+  if (!meta || typeof meta !== 'object') fail('no __metadata__ (not written by webgpu-rl)');
+  if (meta!.format !== CHECKPOINT_FORMAT) fail(`format "${String(meta!.format)}", expected "${CHECKPOINT_FORMAT}"`);
+  const data = bytes.subarray(8 + headerLength);
+  const expectedCrc = String(meta!.crc32);
+  const actualCrc = crc32(data).toString(16).padStart(8, '0');
+  if (expectedCrc !== actualCrc) fail(`checksum mismatch (stored ${expectedCrc}, computed ${actualCrc}): the file is corrupted or truncated`);
+  let config: TrainConfig;
+  try {
+    config = validateConfig(JSON.parse(String(meta!.config)));
+  } catch (error) {
+    return fail(`bad config: ${(error as Error).message}`);
+  }
+  const update = Number(meta!.update);
+  const envSteps = Number(meta!.envSteps);
+  if (!Number.isInteger(update) || update < 0 || !Number.isInteger(envSteps) || envSteps < 0) fail('bad update or envSteps in metadata');
+  const layout = paramLayout(shapeOfConfig(config));
+
+  const tensor = (name: string, dtype: 'F32' | 'U32', shape: number[] | null): Float32Array | Uint32Array => {
+    const entry = header[name];
+    if (!entry || typeof entry !== 'object') return fail(`tensor "${name}" is missing`);
+    if (entry.dtype !== dtype) fail(`tensor "${name}" has dtype ${entry.dtype}, expected ${dtype}`);
+    if (!Array.isArray(entry.shape) || !entry.shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor "${name}" has a bad shape`);
+    if (shape && (entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i]))) {
+      fail(`tensor "${name}" has shape [${entry.shape}], expected [${shape}] for the config it was saved with`);
+    }
+    const [begin, end] = entry.data_offsets ?? [];
+    const count = entry.shape.reduce((a, b) => a * b, 1);
+    if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end > data.length || end - begin !== count * 4) {
+      fail(`tensor "${name}" has data offsets outside the file or of the wrong size`);
+    }
+    const copy = data.slice(begin, end);
+    return dtype === 'F32' ? new Float32Array(copy.buffer) : new Uint32Array(copy.buffer);
+  };
+
+  const params = new Float32Array(layout.total);
+  for (const slot of layout.tensors) {
+    const shape = slot.shape.length === 1 ? [slot.shape[0]] : [slot.shape[1], slot.shape[0]];
+    fromTorch(params, layout, slot.name, tensor(TORCH_NAMES[slot.name], 'F32', shape) as Float32Array);
+  }
+  const optM = tensor('optimizer.m', 'F32', [layout.total]) as Float32Array;
+  const optV = tensor('optimizer.v', 'F32', [layout.total]) as Float32Array;
+  const envSlots = header['env.slots'] ? (tensor('env.slots', 'U32', null) as Uint32Array) : null;
+  if (envSlots && envSlots.length !== config.numEnvs * 8) fail(`env.slots holds ${envSlots.length / 8} envs, the config says ${config.numEnvs}`);
+  return { config, update, envSteps, params, optM, optV, envSlots };
+}
