@@ -6,10 +6,12 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { benchEnv, type EnvBenchRow } from '../bench/env.ts';
 import { maxNumEnvs } from '../src/env/cartpole-vec-env.ts';
 import { fail, formatRate, openGpu, parseIntList, table, UsageError } from './util.ts';
+import { trainCommand } from './train.ts';
 
 const USAGE = `usage: webgpu-rl <command> [options]
 
 commands:
+  train [options]     train an agent on CartPole on the GPU (webgpu-rl train --help lists every option)
   bench env [--sizes 1k,16k,256k,1M] [--seconds S] [--steps T] [--json]
                       env-only CartPole throughput (env-steps/s): GPU fused, GPU per-step, CPU reference
   info [--json]       the WebGPU adapter, its limits, and the largest N it can run
@@ -90,6 +92,8 @@ async function main(argv: string[]) {
       if (what === 'env') return benchEnvCommand(args);
       throw new UsageError(`unknown benchmark "${what ?? ''}" (available: env)`);
     }
+    case 'train':
+      return trainCommand(rest);
     case 'info':
       return infoCommand(rest);
     case undefined:
@@ -99,7 +103,7 @@ async function main(argv: string[]) {
       process.stdout.write(USAGE);
       return;
     default:
-      throw new UsageError(`unknown command "${command}" (commands: bench, info; see webgpu-rl --help)`);
+      throw new UsageError(`unknown command "${command}" (commands: train, bench, info; see webgpu-rl --help)`);
   }
 }
 
