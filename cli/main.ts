@@ -5,13 +5,17 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { benchEnv, type EnvBenchRow } from '../bench/env.ts';
 import { maxNumEnvs } from '../src/env/cartpole-vec-env.ts';
+import { maxTrainEnvs } from '../src/trainer/gpu-trainer.ts';
 import { fail, formatRate, openGpu, parseIntList, table, UsageError } from './util.ts';
 import { trainCommand } from './train.ts';
+import { evalCommand } from './eval.ts';
 
 const USAGE = `usage: webgpu-rl <command> [options]
 
 commands:
   train [options]     train an agent on CartPole on the GPU (webgpu-rl train --help lists every option)
+  eval --checkpoint PATH [--episodes K] [--greedy] [--json]
+                      mean and std return of K fresh episodes with a saved policy
   bench env [--sizes 1k,16k,256k,1M] [--seconds S] [--steps T] [--json]
                       env-only CartPole throughput (env-steps/s): GPU fused, GPU per-step, CPU reference
   info [--json]       the WebGPU adapter, its limits, and the largest N it can run
@@ -66,6 +70,7 @@ async function infoCommand(args: string[]) {
   const info = {
     adapter: ctx.adapterName,
     maxNumEnvs: maxNumEnvs(ctx.device),
+    maxTrainEnvs: { nSteps16: maxTrainEnvs(ctx.device, 16), nSteps5: maxTrainEnvs(ctx.device, 5), nSteps128: maxTrainEnvs(ctx.device, 128) },
     limits: {
       maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
       maxBufferSize: limits.maxBufferSize,
@@ -78,7 +83,8 @@ async function infoCommand(args: string[]) {
   if (flags.json) console.log(JSON.stringify(info));
   else {
     console.log(`adapter: ${info.adapter}`);
-    console.log(`largest N (CartPole envs): ${info.maxNumEnvs}`);
+    console.log(`largest N (CartPole envs, env only): ${info.maxNumEnvs}`);
+    console.log(`largest N to train (--num-envs) at --n-steps 5 / 16 / 128: ${info.maxTrainEnvs.nSteps5} / ${info.maxTrainEnvs.nSteps16} / ${info.maxTrainEnvs.nSteps128}`);
     for (const [name, value] of Object.entries(info.limits)) console.log(`${name}: ${value}`);
   }
   ctx.destroy();
@@ -94,6 +100,8 @@ async function main(argv: string[]) {
     }
     case 'train':
       return trainCommand(rest);
+    case 'eval':
+      return evalCommand(rest);
     case 'info':
       return infoCommand(rest);
     case undefined:
@@ -103,7 +111,7 @@ async function main(argv: string[]) {
       process.stdout.write(USAGE);
       return;
     default:
-      throw new UsageError(`unknown command "${command}" (commands: train, bench, info; see webgpu-rl --help)`);
+      throw new UsageError(`unknown command "${command}" (commands: train, eval, bench, info; see webgpu-rl --help)`);
   }
 }
 

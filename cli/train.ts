@@ -43,9 +43,16 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
   const options: Record<string, { type: 'string' | 'boolean' }> = {};
   for (const name of Object.keys(CONFIG_SCHEMA)) options[kebab(name)] = { type: 'string' };
   for (const [name, f] of Object.entries(RUN_FLAGS)) options[name] = { type: f.type };
+  // parseArgs reads "--gamma -1" as two options; join a negative number to its flag so it gets validated.
+  const args: string[] = [];
+  for (const arg of argv) {
+    const previous = args.at(-1);
+    if (/^-(\d|\.\d|Inf)/.test(arg) && previous?.startsWith('--') && !previous.includes('=')) args[args.length - 1] = `${previous}=${arg}`;
+    else args.push(arg);
+  }
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as typeof values;
+    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values as typeof values;
   } catch (error) {
     throw new UsageError(`${(error as Error).message.split('\n')[0]} (see webgpu-rl train --help)`);
   }

@@ -169,7 +169,9 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end > data.length || end - begin !== count * 4) {
       fail(`tensor "${name}" has data offsets outside the file or of the wrong size`);
     }
-    const copy = data.slice(begin, end);
+    // A copy into a fresh buffer: Node's Buffer.slice shares memory and its pool's offsets.
+    const copy = new Uint8Array(end - begin);
+    copy.set(data.subarray(begin, end));
     return dtype === 'F32' ? new Float32Array(copy.buffer) : new Uint32Array(copy.buffer);
   };
 
