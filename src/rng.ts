@@ -5,6 +5,7 @@
 export const RNG_STREAM_RESET = 0x100;
 export const RNG_STREAM_ACTION = 0x200;
 export const RNG_STREAM_RANDOM_POLICY = 0x300;
+export const RNG_STREAM_EVAL_ACTION = 0x500;
 
 export function rngMix(xIn: number): number {
   let x = xIn >>> 0;

@@ -48,7 +48,7 @@ export function actorCriticLoss(inp: LossInputs): LossResult {
   policyHeadForward(logProbs, actionLogProb, rowEntropy, logits, actions, B, A);
 
   let n = 0;
-  for (let b = 0; b < B; b++) n += mask ? mask[b] : 1;
+  for (let b = 0; b < B; b++) if (!mask || mask[b] !== 0) n++;
   const inv = n > 0 ? 1 / n : 0;
 
   let policySum = 0, valueSum = 0, entropySum = 0;
@@ -56,8 +56,7 @@ export function actorCriticLoss(inp: LossInputs): LossResult {
   const dEntropy = new Float64Array(B);
   const dValues = new Float64Array(B * V);
   for (let b = 0; b < B; b++) {
-    const w = mask ? mask[b] : 1;
-    if (w === 0) continue;
+    if (mask && mask[b] === 0) continue;
     const col = V === 1 ? 0 : actions[b];
     const v = values[b * V + col];
     const err = v - returns[b];
