@@ -25,8 +25,8 @@
 
 const CHUNK: u32 = 64u;   // = the workgroup size of this entry point
 var<workgroup> sh_x: array<vec4<f32>, CHUNK>;
-var<workgroup> sh_dz: array<f32, 512>;   // CHUNK * MAX_ACTIONS
-var<workgroup> sh_dv: array<f32, 512>;
+var<workgroup> sh_dz: array<f32, 128>;   // CHUNK * MAX_ACTIONS
+var<workgroup> sh_dv: array<f32, 128>;
 var<workgroup> sh_red: array<f32, CHUNK>;
 
 fn reduce_chunk(lid: u32, v: f32) -> f32 {

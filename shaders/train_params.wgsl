@@ -3,7 +3,7 @@
 // src/model/layout.ts), the metrics slots, activations.
 
 const OBS_SIZE: u32 = 4u;      // CartPole's observation
-const MAX_ACTIONS: u32 = 8u;   // bound of register arrays; num_actions <= MAX_ACTIONS
+const MAX_ACTIONS: u32 = 2u;   // CartPole's two actions; register arrays are sized by it, and larger sizes spill on lavapipe
 
 override workgroup_size: u32 = 64u;
 override hidden_size: u32 = 64u;
