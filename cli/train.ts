@@ -72,11 +72,12 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
       }
       if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) throw new ConfigError(`--config: ${values.config} must hold a JSON object`);
     }
-    const config = validateConfig(fromFile);
+    const fromFlags: Partial<Record<keyof TrainConfig, unknown>> = {};
     for (const name of Object.keys(CONFIG_SCHEMA) as (keyof TrainConfig)[]) {
       const text = values[kebab(name)];
-      if (typeof text === 'string') (config as unknown as Record<string, unknown>)[name] = parseField(name, text);
+      if (typeof text === 'string') fromFlags[name] = parseField(name, text);
     }
+    const config = validateConfig({ ...fromFile, ...fromFlags });
     return { config, out: typeof values.out === 'string' ? values.out : null, json: Boolean(values.json), plots: !values['no-plots'] };
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);

@@ -56,7 +56,7 @@ export const CONFIG_SCHEMA: { [K in keyof TrainConfig]: FieldSpec } = {
   },
   seed: { kind: 'int', min: 0, max: 0xffffffff, default: 1, doc: 'seeds initialisation, resets and action sampling' },
   numEnvs: { kind: 'int', min: 1, default: 16, doc: 'N: environments stepped in parallel on the GPU' },
-  nSteps: { kind: 'int', min: 1, max: 4096, default: 8, doc: 'T: steps per env per update (rollout length)' },
+  nSteps: { kind: 'int', min: 1, max: 4096, default: 8, doc: 'T: steps per env per update (rollout length; reinforce defaults to 64)' },
   totalSteps: { kind: 'int', min: 1, default: 5_000_000, doc: 'stop after this many env steps' },
   targetReturn: { kind: 'optionalFloat', min: 0, default: null, doc: "stop once the mean return of the last 100 episodes reaches this (default: the env's threshold)" },
   hidden: { kind: 'int', min: 1, max: 4096, default: 64, doc: 'H: hidden units of the actor and of the critic (one hidden layer each; the seed used 256)' },
@@ -79,8 +79,22 @@ export const CONFIG_SCHEMA: { [K in keyof TrainConfig]: FieldSpec } = {
   evalEpisodes: { kind: 'int', min: 0, max: 100_000, default: 100, doc: 'fresh episodes evaluated after training (0: none)' },
 };
 
-export function defaultConfig(): TrainConfig {
-  return Object.fromEntries(Object.entries(CONFIG_SCHEMA).map(([k, spec]) => [k, spec.default])) as unknown as TrainConfig;
+/**
+ * Defaults that differ by algorithm, applied wherever the caller left the field unset. REINFORCE
+ * learns only from episodes that end inside a rollout, so it needs rollouts longer than T = 8.
+ */
+export const ALGO_DEFAULTS: Partial<Record<Algo, Partial<TrainConfig>>> = {
+  reinforce: { nSteps: 64 },
+};
+
+export function defaultConfig(algo: Algo = 'a2c'): TrainConfig {
+  const base = Object.fromEntries(Object.entries(CONFIG_SCHEMA).map(([k, spec]) => [k, spec.default])) as unknown as TrainConfig;
+  return { ...base, ...ALGO_DEFAULTS[algo], algo };
+}
+
+/** The defaults for `partial.algo`, overridden by every field `partial` sets (no validation). */
+export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
+  return { ...defaultConfig(partial.algo ?? 'a2c'), ...partial };
 }
 
 export class ConfigError extends Error {}
@@ -123,7 +137,8 @@ function checkNumber(name: keyof TrainConfig, value: number): number {
 
 /** Checks a whole config (e.g. from config.json or a library caller); returns a complete copy. */
 export function validateConfig(partial: Partial<Record<keyof TrainConfig, unknown>>): TrainConfig {
-  const config = defaultConfig();
+  const algo = CONFIG_SCHEMA.algo.kind === 'choice' && CONFIG_SCHEMA.algo.choices.includes(partial.algo as string) ? (partial.algo as Algo) : 'a2c';
+  const config = defaultConfig(algo);
   for (const [key, raw] of Object.entries(partial)) {
     if (!(key in CONFIG_SCHEMA)) throw new ConfigError(`unknown config field "${key}"`);
     const name = key as keyof TrainConfig;

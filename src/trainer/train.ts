@@ -3,7 +3,7 @@
  * `metricsEvery` updates, stopping at the step budget or once the last 100 episodes average the
  * target return. The loop never waits for the GPU except when every staging buffer is still in flight.
  */
-import { defaultConfig, type TrainConfig } from '../config.ts';
+import { resolveConfig, type TrainConfig } from '../config.ts';
 import { createStorageBuffer, readBuffer } from '../gpu/kernel.ts';
 import type { GpuContext } from '../platform/gpu-context.ts';
 import { GpuTrainer, METRIC_SLOTS, NUM_METRICS, STATS_BYTES, STATS_RING } from './gpu-trainer.ts';
@@ -95,7 +95,7 @@ export class TrainingSession {
   private lastReport = { step: 0, time: this.startTime };
 
   constructor(readonly ctx: GpuContext, partialConfig: Partial<TrainConfig>, private readonly hooks: TrainHooks = {}) {
-    this.config = { ...defaultConfig(), ...partialConfig };
+    this.config = resolveConfig(partialConfig);
     this.trainer = new GpuTrainer(ctx, this.config);
     this.target = this.config.targetReturn ?? this.trainer.envParams.rewardThreshold;
     this.maxUpdates = Math.ceil(this.config.totalSteps / this.trainer.numRows);

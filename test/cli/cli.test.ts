@@ -1,0 +1,91 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../../src/checkpoint.ts';
+
+function cli(...args: string[]) {
+  const r = spawnSync('node', ['bin/webgpu-rl.mjs', ...args], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr = r.stderr.split('\n').filter((l) => l && !l.startsWith('Warning: max')).join('\n');
+  return { code: r.status, stdout: r.stdout, stderr };
+}
+
+describe('webgpu-rl CLI', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'webgpu-rl-cli-'));
+
+  it('train --json writes a complete run folder and ends with one JSON summary line', () => {
+    const out = join(scratch, 'run');
+    const r = cli('train', '--env', 'CartPole-v0', '--seed', '2', '--total-steps', '20000', '--eval-episodes', '10', '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(Object.keys(summary).sort()).toEqual(['envSteps', 'evalMeanReturn', 'meanReturn100', 'runDir', 'solved', 'sps', 'updates', 'wallSeconds'].sort());
+    expect(summary.envSteps).toBeGreaterThanOrEqual(20000);
+    expect(summary.runDir).toBe(out);
+    for (const file of ['config.json', 'metrics.csv', 'metrics.jsonl', 'checkpoint.safetensors', 'return.svg', 'return.png', 'length.svg', 'length.png', 'summary.json']) {
+      expect(existsSync(join(out, file)), file).toBe(true);
+    }
+    const csv = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toContain('globalStep,updates,wallSeconds,sps,episodicReturn');
+    expect(csv.length).toBeGreaterThan(5);
+    const ckpt = decodeCheckpoint(readFileSync(join(out, 'checkpoint.safetensors')));
+    expect(ckpt.config.env).toBe('CartPole-v0');
+    expect(ckpt.envSteps).toBe(summary.envSteps);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toEqual(ckpt.config);
+
+    const ev = cli('eval', '--checkpoint', join(out, 'checkpoint.safetensors'), '--episodes', '20', '--json');
+    expect(ev.code, ev.stderr).toBe(0);
+    const evaluation = JSON.parse(ev.stdout.trim());
+    expect(evaluation.episodes).toBe(20);
+    expect(evaluation.meanReturn).toBeGreaterThan(8);
+    expect(evaluation.meanReturn).toBeLessThanOrEqual(200);
+  });
+
+  it('info names the adapter and the largest N', () => {
+    const r = cli('info', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.adapter.length).toBeGreaterThan(0);
+    expect(info.maxNumEnvs).toBeGreaterThan(1_000_000);
+  });
+
+  const bad: [string[], RegExp][] = [
+    [['train', '--num-envs', '0'], /--num-envs must be >= 1/],
+    [['train', '--num-envs', '-3'], /--num-envs must be >= 1/],
+    [['train', '--num-envs', '2.5'], /--num-envs must be an integer/],
+    [['train', '--gamma', 'abc'], /--gamma must be a finite number/],
+    [['train', '--gamma', 'NaN'], /--gamma must be a finite number/],
+    [['train', '--learning-rate', 'Infinity'], /--learning-rate must be a finite number/],
+    [['train', '--gamma', '1.5'], /--gamma must be <= 1/],
+    [['train', '--learning-rate', '0'], /--learning-rate must be > 0/],
+    [['train', '--env', 'MountainCar-v0'], /--env must be one of CartPole-v1, CartPole-v0/],
+    [['train', '--algo', 'ppo'], /--algo must be one of a2c, reinforce, qac, tdac/],
+    [['train', '--normalize-advantage', 'maybe'], /--normalize-advantage must be true or false/],
+    [['train', '--bogus'], /Unknown option '--bogus'/],
+    [['train', '--num-envs', '100000000'], /largest --num-envs that fits is \d+/],
+    [['train', '--config', '/nonexistent.json'], /--config: cannot read/],
+    [['bench', 'env', '--sizes', '1k,zero'], /--sizes: "zero" is not a positive size/],
+    [['eval'], /eval needs --checkpoint/],
+    [['eval', '--checkpoint', '/nonexistent'], /cannot read/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+  ];
+  for (const [args, message] of bad) {
+    it(`rejects ${args.join(' ')} with one line and exit code 2`, () => {
+      const r = cli(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
+
+  it('rejects a config file with a bad field', () => {
+    const path = join(scratch, 'bad.json');
+    writeFileSync(path, JSON.stringify({ gamma: 2 }));
+    const r = cli('train', '--config', path);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--gamma must be <= 1; got 2/);
+    writeFileSync(path, JSON.stringify({ gama: 0.9 }));
+    expect(cli('train', '--config', path).stderr).toMatch(/unknown config field "gama"/);
+  });
+});

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { train } from '../../src/trainer/train.ts';
+import { useGpu } from '../helpers/gpu.ts';
+
+const gpu = useGpu();
+
+describe('learning on lavapipe', () => {
+  it('solves CartPole-v1 with the defaults within 1M env steps, and the final policy holds up on 100 fresh episodes', async () => {
+    const result = await train(gpu(), { seed: 7, totalSteps: 1_000_000 });
+    expect(result.solved).toBe(true);
+    expect(result.meanReturn100).toBeGreaterThanOrEqual(475);
+    expect(result.evaluation!.meanReturn).toBeGreaterThanOrEqual(475);
+  });
+
+  // A uniform random policy lasts ~22 steps on CartPole.
+  for (const algo of ['a2c', 'reinforce', 'qac', 'tdac'] as const) {
+    it(`${algo} learns CartPole-v0: mean return of the last 100 episodes at least twice a random policy's within 300k steps`, async () => {
+      const result = await train(gpu(), { env: 'CartPole-v0', algo, seed: 3, totalSteps: 300_000, evalEpisodes: 100 });
+      expect(result.meanReturn100).toBeGreaterThan(44);
+      expect(result.evaluation!.meanReturn).toBeGreaterThan(44);
+    });
+  }
+});
