@@ -6,17 +6,20 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { encodeCheckpoint } from '../src/checkpoint.ts';
-import { CONFIG_SCHEMA, ConfigError, kebab, parseField, validateConfig, type TrainConfig } from '../src/config.ts';
-import { TrainingSession, evaluate, type TrainMetrics } from '../src/trainer/train.ts';
-import { maxTrainEnvs } from '../src/trainer/gpu-trainer.ts';
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint, TORCH_TENSOR_NAMES, type Checkpoint } from '../src/checkpoint.ts';
+import { CONFIG_SCHEMA, ConfigError, defaultConfig, kebab, parseField, validateConfig, type TrainConfig } from '../src/config.ts';
+import { DeviceLostError, TrainingSession, evaluate, type TrainMetrics } from '../src/trainer/train.ts';
+import { readBuffer } from '../src/gpu/kernel.ts';
+import { maxTrainEnvs, METRIC_SLOTS } from '../src/trainer/gpu-trainer.ts';
 import { writeFileAtomic } from './files.ts';
 import { writePlots } from './plots.ts';
-import { fail, openGpu, UsageError } from './util.ts';
+import { openGpu, UsageError } from './util.ts';
 
 const RUN_FLAGS = {
   out: { type: 'string', doc: 'run folder (default runs/<env>__<algo>__<seed>__<time>)' },
   config: { type: 'string', doc: 'JSON file of config fields; flags override it' },
+  resume: { type: 'string', doc: "continue the run in this folder from its checkpoint (only --total-steps may change)" },
+  'save-every': { type: 'string', doc: 'save the checkpoint every K updates as well as at the end (default 0: at the end)' },
   json: { type: 'boolean', doc: 'print one JSON summary as the last stdout line' },
   'no-plots': { type: 'boolean', doc: 'skip the SVG/PNG plots' },
 } as const;
@@ -33,7 +36,11 @@ export function trainUsage(): string {
 
 export interface TrainArgs {
   config: TrainConfig;
+  /** Config fields set by a flag or the config file. */
+  explicit: (keyof TrainConfig)[];
   out: string | null;
+  resume: string | null;
+  saveEvery: number;
   json: boolean;
   plots: boolean;
 }
@@ -78,7 +85,20 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
       if (typeof text === 'string') fromFlags[name] = parseField(name, text);
     }
     const config = validateConfig({ ...fromFile, ...fromFlags });
-    return { config, out: typeof values.out === 'string' ? values.out : null, json: Boolean(values.json), plots: !values['no-plots'] };
+    const saveEveryText = values['save-every'];
+    const saveEvery = saveEveryText === undefined ? 0 : Number(saveEveryText);
+    if (!Number.isInteger(saveEvery) || saveEvery < 0) throw new ConfigError(`--save-every must be a whole number of updates (0: only at the end); got "${saveEveryText}"`);
+    const resume = typeof values.resume === 'string' ? values.resume : null;
+    if (resume && (values.out !== undefined || values.config !== undefined)) throw new ConfigError('--resume continues a run in its own folder: drop --out and --config');
+    return {
+      config,
+      explicit: Object.keys({ ...fromFile, ...fromFlags }) as (keyof TrainConfig)[],
+      out: typeof values.out === 'string' ? values.out : null,
+      resume,
+      saveEvery,
+      json: Boolean(values.json),
+      plots: !values['no-plots'],
+    };
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
@@ -95,13 +115,62 @@ function runFolderName(config: TrainConfig): string {
   return `${config.env}__${config.algo}__${config.seed}__${time}`;
 }
 
+/** Test hooks for the reliability tests: WEBGPU_RL_FAULT=nan@U (NaN into a weight) or lose-device@U. */
+function faultInjection(): { kind: 'nan' | 'lose-device'; update: number } | null {
+  const match = /^(nan|lose-device)@(\d+)$/.exec(process.env.WEBGPU_RL_FAULT ?? '');
+  return match ? { kind: match[1] as 'nan' | 'lose-device', update: Number(match[2]) } : null;
+}
+
+/** Keeps the rows of a CSV/JSONL log up to `update` (a resumed run rewrites what came after its checkpoint). */
+function truncateLog(path: string, keep: (line: string, index: number) => boolean): void {
+  if (!existsSync(path)) return;
+  const lines = readFileSync(path, 'utf8').split('\n').filter((line) => line.length > 0);
+  writeFileAtomic(path, lines.filter(keep).map((l) => `${l}\n`).join(''));
+}
+
+/** Names the tensors holding non-finite values: the loss terms and each gradient tensor. */
+async function nonFiniteReport(session: TrainingSession): Promise<{ what: string; paramsBad: boolean }> {
+  const { trainer, ctx } = session;
+  const metrics = new Float32Array(await readBuffer(ctx, trainer.buffers.metrics, 16 * 4));
+  const grads = new Float32Array(await readBuffer(ctx, trainer.buffers.grads, trainer.layout.total * 4));
+  const params = new Float32Array(await readBuffer(ctx, trainer.buffers.params, trainer.layout.total * 4));
+  const bad: string[] = [];
+  for (const [name, slot] of [['policy loss', METRIC_SLOTS.policyLoss], ['value loss', METRIC_SLOTS.valueLoss], ['entropy', METRIC_SLOTS.entropy]] as const) {
+    if (!Number.isFinite(metrics[slot])) bad.push(name);
+  }
+  for (const t of trainer.layout.tensors) {
+    if (grads.subarray(t.offset, t.offset + t.size).some((v) => !Number.isFinite(v))) bad.push(`gradient of ${TORCH_TENSOR_NAMES[t.name]}`);
+    if (params.subarray(t.offset, t.offset + t.size).some((v) => !Number.isFinite(v))) bad.push(`parameter ${TORCH_TENSOR_NAMES[t.name]}`);
+  }
+  return { what: bad.length > 0 ? bad.join(', ') : 'gradient norm', paramsBad: (metrics[METRIC_SLOTS.nonFinite] & 4) !== 0 };
+}
+
 export async function trainCommand(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(trainUsage());
     return;
   }
   const args = parseTrainArgs(argv);
-  const { config } = args;
+  let config = args.config;
+  let resumeFrom: Checkpoint | null = null;
+  if (args.resume) {
+    const path = join(args.resume, 'checkpoint.safetensors');
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (error) {
+      throw new UsageError(`--resume: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    try {
+      resumeFrom = decodeCheckpoint(bytes);
+    } catch (error) {
+      if (error instanceof CheckpointError) throw new UsageError(`--resume: ${path}: ${error.message}`);
+      throw error;
+    }
+    const changed = args.explicit.filter((k) => k !== 'totalSteps' && args.config[k] !== resumeFrom!.config[k]);
+    if (changed.length > 0) throw new UsageError(`--resume continues the saved config; only --total-steps may change (got --${kebab(changed[0])})`);
+    config = { ...resumeFrom.config, totalSteps: args.config.totalSteps === defaultConfig(resumeFrom.config.algo).totalSteps && !args.explicit.includes('totalSteps') ? resumeFrom.config.totalSteps : args.config.totalSteps };
+  }
   const ctx = await openGpu();
   const maxEnvs = maxTrainEnvs(ctx.device, config.nSteps);
   if (config.numEnvs > maxEnvs) {
@@ -109,15 +178,28 @@ export async function trainCommand(argv: string[]): Promise<void> {
       `--num-envs ${config.numEnvs} does not fit this adapter with --n-steps ${config.nSteps} (maxStorageBufferBindingSize ${ctx.device.limits.maxStorageBufferBindingSize} bytes); the largest --num-envs that fits is ${maxEnvs}`,
     );
   }
-  const runDir = resolve(args.out ?? join('runs', runFolderName(config)));
+  const runDir = resolve(args.resume ?? args.out ?? join('runs', runFolderName(config)));
   mkdirSync(runDir, { recursive: true });
-  if (existsSync(join(runDir, 'checkpoint.safetensors')) && args.out) {
-    throw new UsageError(`--out ${args.out} already holds a run (checkpoint.safetensors); choose another folder`);
+  const checkpointPath = join(runDir, 'checkpoint.safetensors');
+  if (!args.resume && existsSync(checkpointPath)) {
+    throw new UsageError(`--out ${args.out} already holds a run (checkpoint.safetensors); choose another folder, or continue it with --resume`);
   }
   writeFileAtomic(join(runDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  const csv = createWriteStream(join(runDir, 'metrics.csv'));
-  const jsonl = createWriteStream(join(runDir, 'metrics.jsonl'));
-  csv.write(`${METRIC_COLUMNS.join(',')}\n`);
+  const metricsCsv = join(runDir, 'metrics.csv');
+  const episodesCsv = join(runDir, 'episodes.csv');
+  if (resumeFrom) {
+    const upTo = resumeFrom.update;
+    truncateLog(metricsCsv, (line, i) => i === 0 || Number(line.split(',')[1]) <= upTo);
+    truncateLog(join(runDir, 'metrics.jsonl'), (line) => (JSON.parse(line) as TrainMetrics).updates <= upTo);
+    truncateLog(episodesCsv, (line, i) => i === 0 || Number(line.split(',')[0]) <= upTo);
+  }
+  const csv = createWriteStream(metricsCsv, { flags: 'a' });
+  const jsonl = createWriteStream(join(runDir, 'metrics.jsonl'), { flags: 'a' });
+  const episodes = createWriteStream(episodesCsv, { flags: 'a' });
+  if (!resumeFrom) {
+    csv.write(`${METRIC_COLUMNS.join(',')}\n`);
+    episodes.write('update,return\n');
+  }
 
   const tty = process.stderr.isTTY && !args.json;
   const bar = tty
@@ -126,9 +208,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
         cliProgress.Presets.shades_classic,
       )
     : null;
-  let lastLog = 0;
+  let lastLog = -Infinity;
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  if (!args.json || !tty) log(`webgpu-rl train: ${config.env} ${config.algo}, ${config.numEnvs} envs x ${config.nSteps} steps, on ${ctx.adapterName}; run folder ${runDir}`);
+  log(`webgpu-rl train: ${config.env} ${config.algo}, ${config.numEnvs} envs x ${config.nSteps} steps, on ${ctx.adapterName}; run folder ${runDir}${resumeFrom ? ` (resumed at update ${resumeFrom.update})` : ''}`);
 
   let interrupted = false;
   const onSigint = () => {
@@ -137,9 +219,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
   process.on('SIGINT', onSigint);
 
   const session = new TrainingSession(ctx, config, {
-    onMetrics(m) {
+    onMetrics(m, newReturns) {
       csv.write(`${METRIC_COLUMNS.map((k) => (Number.isFinite(m[k]) ? String(m[k]) : '')).join(',')}\n`);
       jsonl.write(`${JSON.stringify(m)}\n`);
+      if (newReturns.length > 0) episodes.write(newReturns.map((r) => `${m.updates},${r}\n`).join(''));
       if (bar) bar.update(Math.min(m.globalStep, config.totalSteps), { sps: Math.round(m.sps), ret: m.meanReturn100.toFixed(1) });
       else if (m.wallSeconds - lastLog >= 2) {
         lastLog = m.wallSeconds;
@@ -150,27 +233,55 @@ export async function trainCommand(argv: string[]): Promise<void> {
       }
     },
   });
-  bar?.start(config.totalSteps, 0, { sps: 0, ret: '0.0' });
-  session.initialize();
+  if (resumeFrom) session.restore(resumeFrom);
+  else session.initialize();
+  bar?.start(config.totalSteps, Math.min(session.envSteps, config.totalSteps), { sps: 0, ret: session.meanReturn100.toFixed(1) });
+
+  const save = async () => writeFileAtomic(checkpointPath, encodeCheckpoint(await session.checkpoint()));
+  const fault = faultInjection();
   const trainStart = performance.now();
   let stopReason: string | null = null;
-  while ((stopReason = session.stopReason()) === null && !interrupted) await session.step();
-  await session.drain();
+  try {
+    while ((stopReason = session.stopReason()) === null && !interrupted) {
+      if (fault?.update === session.update) {
+        if (fault.kind === 'nan') ctx.device.queue.writeBuffer(session.trainer.buffers.params, 0, new Float32Array([Number.NaN]));
+        else ctx.device.destroy();
+      }
+      const saveNow = args.saveEvery > 0 && (session.update + 1) % args.saveEvery === 0;
+      await session.step(saveNow);
+      if (saveNow) await save();
+    }
+    await session.drain();
+  } catch (error) {
+    if (error instanceof DeviceLostError) {
+      bar?.stop();
+      const saved = existsSync(checkpointPath) ? decodeCheckpoint(readFileSync(checkpointPath)).update : null;
+      throw new Error(
+        `${error.message}. ${saved !== null ? `The last checkpoint (update ${saved}) is kept; continue with: webgpu-rl train --resume ${runDir}` : 'No checkpoint was saved yet (use --save-every K).'}`,
+      );
+    }
+    throw error;
+  }
   stopReason = session.stopReason() ?? (interrupted ? 'interrupted' : 'totalSteps');
   const trainSeconds = (performance.now() - trainStart) / 1000;
   bar?.stop();
   ctx.throwIfErrors();
-
-  const state = await session.readState();
-  const envSlots = await session.trainer.readEnvSlots();
-  writeFileAtomic(
-    join(runDir, 'checkpoint.safetensors'),
-    encodeCheckpoint({ config, update: session.update, envSteps: session.envSteps, ...state, envSlots }),
-  );
+  if (stopReason === 'nonFinite') {
+    const { what, paramsBad } = await nonFiniteReport(session);
+    // Updates from the bad one on were skipped on the GPU, so unless the parameters themselves went bad
+    // they are the last good ones; bad parameters are never written over the last checkpoint.
+    if (!paramsBad) await save();
+    const kept = existsSync(checkpointPath) ? `${checkpointPath} holds the last good parameters` : 'no checkpoint was saved (use --save-every K)';
+    throw new Error(`non-finite ${what} at update ${session.nonFiniteUpdate}: training stopped; ${kept}`);
+  }
+  await save();
   const evaluation = config.evalEpisodes > 0 ? await evaluate(ctx, session.trainer, config.evalEpisodes, false) : null;
   const wallSeconds = process.uptime();
-  await Promise.all([new Promise((r) => csv.end(r)), new Promise((r) => jsonl.end(r))]);
-  if (args.plots) await writePlots(runDir, config.env, session.returns);
+  await Promise.all([csv, jsonl, episodes].map((stream) => new Promise((r) => stream.end(r))));
+  if (args.plots) {
+    const allReturns = readFileSync(episodesCsv, 'utf8').trim().split('\n').slice(1).map((line) => Number(line.split(',')[1]));
+    await writePlots(runDir, config.env, allReturns);
+  }
   const summary = {
     solved: session.solved,
     envSteps: session.envSteps,
@@ -185,9 +296,6 @@ export async function trainCommand(argv: string[]): Promise<void> {
   session.destroy();
   ctx.destroy();
   process.off('SIGINT', onSigint);
-  if (stopReason === 'nonFinite') {
-    fail(new Error(`training stopped: non-finite loss or gradient at update ${session.nonFiniteUpdate}; the checkpoint holds the last good parameters`));
-  }
   if (!args.json) {
     log(
       `${session.solved ? 'solved' : `stopped (${stopReason})`}: ${session.envSteps} env steps, ${session.update} updates, ${summary.sps} steps/s, ` +

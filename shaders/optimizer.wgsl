@@ -2,7 +2,8 @@
 // buffer. Prepended: train_params.wgsl. CPU reference: src/cpu/optimizer.ts.
 //   reduceGradients: grads[p] = sum over workgroups w (in order) of partials[w, p]; loss terms / W
 //   gradNorm:        norm = sqrt(sum grads^2); scale = max_grad_norm > 0 ? min(1, max_grad_norm / (norm + 1e-6)) : 1;
-//                    any non-finite loss term or norm sets M_NONFINITE and the step below is skipped
+//                    a non-finite loss term (bit 1), gradient (2) or parameter (4) sets M_NONFINITE and the
+//                    step below is skipped
 //   optimizerStep:   g = scale * grads[p], then PyTorch's Adam or RMSprop (operation order as torch.optim):
 //     Adam:    m = lerp(m, g, 1 - beta1); v = beta2 v + (1 - beta2) g^2;
 //              p -= step_size * m / (sqrt(v) / bias_correction2_sqrt + eps),  step_size = lr / (1 - beta1^t)
@@ -33,12 +34,14 @@ fn reduceGradients(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
 }
 
 const NORM_THREADS: u32 = 256u;
-var<workgroup> red: array<f32, NORM_THREADS>;
+var<workgroup> red: array<vec2<f32>, NORM_THREADS>;
 
 @compute @workgroup_size(NORM_THREADS)
 fn gradNorm(@builtin(local_invocation_id) lid: vec3<u32>) {
-  var ss = 0.0;
-  for (var p = lid.x; p < num_params; p += NORM_THREADS) { ss += grads[p] * grads[p]; }
+  // (gradient, parameter) sums of squares: a NaN or Inf anywhere makes its sum non-finite. Parameters
+  // are checked too because clamp/max inside the forward pass swallow NaN, hiding a bad weight.
+  var ss = vec2<f32>(0.0);
+  for (var p = lid.x; p < num_params; p += NORM_THREADS) { ss += vec2<f32>(grads[p] * grads[p], net_params[p] * net_params[p]); }
   red[lid.x] = ss;
   workgroupBarrier();
   for (var stride = NORM_THREADS / 2u; stride > 0u; stride >>= 1u) {
@@ -46,10 +49,11 @@ fn gradNorm(@builtin(local_invocation_id) lid: vec3<u32>) {
     workgroupBarrier();
   }
   if (lid.x == 0u) {
-    let norm = sqrt(red[0]);
+    let norm = sqrt(red[0].x);
     var flag = 0u;
     if (is_nonfinite(metrics[M_POLICY_LOSS]) || is_nonfinite(metrics[M_VALUE_LOSS]) || is_nonfinite(metrics[M_ENTROPY])) { flag |= 1u; }
     if (is_nonfinite(norm)) { flag |= 2u; }
+    if (is_nonfinite(red[0].y)) { flag |= 4u; }
     var scale = 1.0;
     if (train.max_grad_norm > 0.0 && flag == 0u) { scale = min(1.0, train.max_grad_norm / (norm + 1e-6)); }
     metrics[M_GRAD_NORM] = norm;

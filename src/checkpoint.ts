@@ -10,8 +10,8 @@
  *           optimizer.m [P], optimizer.v [P]  Adam's exp_avg / exp_avg_sq (RMSprop: v = square_avg),
  *                                            flat in webgpu-rl's layout (src/model/layout.ts)   (F32)
  *           env.slots [N, 8]                 each env's state (4 × f32 bits) and counters (U32)
- * Metadata (string values): format = "webgpu-rl/1", config (JSON), update, envSteps, crc32 (of the
- * data section, hex). Pure: no fs, so the browser demo reads and writes the same bytes.
+ * Metadata (string values): format = "webgpu-rl/1", config (JSON), update, envSteps, recentReturns
+ * (JSON array), crc32 (of the data section, hex). Pure: no fs, so the browser demo reads and writes the same bytes.
  */
 import { validateConfig, type TrainConfig } from './config.ts';
 import { paramLayout, type NetShape, type ParamLayout, type TensorName } from './model/layout.ts';
@@ -27,11 +27,14 @@ export interface Checkpoint {
   optV: Float32Array;
   /** [N * 8] u32: the trainer's env slots, for an exact resume; may be absent (policy only). */
   envSlots: Uint32Array | null;
+  /** Returns of the last (up to) 100 finished episodes: the stopping rule continues from them. */
+  recentReturns: number[];
 }
 
 export class CheckpointError extends Error {}
 
-const TORCH_NAMES: Record<TensorName, string> = {
+/** PyTorch state-dict names of the network tensors. */
+export const TORCH_TENSOR_NAMES: Record<TensorName, string> = {
   actorW1: 'actor.0.weight',
   actorB1: 'actor.0.bias',
   actorW2: 'actor.2.weight',
@@ -90,7 +93,7 @@ export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
   const bytesOf = (a: Float32Array | Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   for (const slot of layout.tensors) {
     const { data, shape } = toTorch(ckpt.params, layout, slot.name);
-    tensors.push({ name: TORCH_NAMES[slot.name], dtype: 'F32', shape, bytes: bytesOf(data) });
+    tensors.push({ name: TORCH_TENSOR_NAMES[slot.name], dtype: 'F32', shape, bytes: bytesOf(data) });
   }
   tensors.push({ name: 'optimizer.m', dtype: 'F32', shape: [layout.total], bytes: bytesOf(ckpt.optM) });
   tensors.push({ name: 'optimizer.v', dtype: 'F32', shape: [layout.total], bytes: bytesOf(ckpt.optV) });
@@ -110,6 +113,7 @@ export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
     config: JSON.stringify(ckpt.config),
     update: String(ckpt.update),
     envSteps: String(ckpt.envSteps),
+    recentReturns: JSON.stringify(ckpt.recentReturns),
     crc32: crc32(data).toString(16).padStart(8, '0'),
   };
   // The header is padded with spaces to 8 bytes, as the safetensors writer does.
@@ -154,6 +158,13 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const update = Number(meta!.update);
   const envSteps = Number(meta!.envSteps);
   if (!Number.isInteger(update) || update < 0 || !Number.isInteger(envSteps) || envSteps < 0) fail('bad update or envSteps in metadata');
+  let recentReturns: number[] = [];
+  try {
+    recentReturns = meta!.recentReturns === undefined ? [] : JSON.parse(String(meta!.recentReturns));
+  } catch {
+    fail('recentReturns in metadata is not JSON');
+  }
+  if (!Array.isArray(recentReturns) || !recentReturns.every((r) => typeof r === 'number' && Number.isFinite(r))) fail('recentReturns in metadata is not a list of numbers');
   const layout = paramLayout(shapeOfConfig(config));
 
   const tensor = (name: string, dtype: 'F32' | 'U32', shape: number[] | null): Float32Array | Uint32Array => {
@@ -178,11 +189,11 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const params = new Float32Array(layout.total);
   for (const slot of layout.tensors) {
     const shape = slot.shape.length === 1 ? [slot.shape[0]] : [slot.shape[1], slot.shape[0]];
-    fromTorch(params, layout, slot.name, tensor(TORCH_NAMES[slot.name], 'F32', shape) as Float32Array);
+    fromTorch(params, layout, slot.name, tensor(TORCH_TENSOR_NAMES[slot.name], 'F32', shape) as Float32Array);
   }
   const optM = tensor('optimizer.m', 'F32', [layout.total]) as Float32Array;
   const optV = tensor('optimizer.v', 'F32', [layout.total]) as Float32Array;
   const envSlots = header['env.slots'] ? (tensor('env.slots', 'U32', null) as Uint32Array) : null;
   if (envSlots && envSlots.length !== config.numEnvs * 8) fail(`env.slots holds ${envSlots.length / 8} envs, the config says ${config.numEnvs}`);
-  return { config, update, envSteps, params, optM, optV, envSlots };
+  return { config, update, envSteps, params, optM, optV, envSlots, recentReturns };
 }

@@ -4,6 +4,7 @@
  * target return. The loop never waits for the GPU except when every staging buffer is still in flight.
  */
 import { resolveConfig, type TrainConfig } from '../config.ts';
+import type { Checkpoint } from '../checkpoint.ts';
 import { createStorageBuffer, readBuffer } from '../gpu/kernel.ts';
 import type { GpuContext } from '../platform/gpu-context.ts';
 import { GpuTrainer, METRIC_SLOTS, NUM_METRICS, STATS_BYTES, STATS_RING } from './gpu-trainer.ts';
@@ -55,10 +56,14 @@ export interface TrainResult {
 }
 
 export interface TrainHooks {
-  onMetrics?(metrics: TrainMetrics): void;
+  /** Every report: the metrics, and the returns of the episodes finished since the previous report. */
+  onMetrics?(metrics: TrainMetrics, newReturns: number[]): void;
   /** Polled once per update; return true to stop after the current update. */
   shouldStop?(): boolean;
 }
+
+/** The device was lost (driver reset, GPU removed, browser tab discarded): the run cannot go on here. */
+export class DeviceLostError extends Error {}
 
 const RING_SLOTS = 4;
 const SLOT_BYTES = NUM_METRICS * 4 + STATS_BYTES;
@@ -129,14 +134,19 @@ export class TrainingSession {
     return null;
   }
 
-  /** Encodes and submits one update (with a metrics copy every `metricsEvery` updates). */
-  async step(): Promise<void> {
+  /**
+   * Encodes and submits one update (with a metrics copy every `metricsEvery` updates, or when
+   * `report` is set, e.g. before a checkpoint). Throws DeviceLostError once the device is gone.
+   */
+  async step(report = false): Promise<void> {
     const { ctx, trainer, config } = this;
     const update = this.update;
+    const lost = ctx.errors.find((e) => e.startsWith('device lost'));
+    if (lost) throw new DeviceLostError(`GPU device lost before update ${update}: ${lost}`);
     trainer.writeUniform(update);
     const encoder = ctx.device.createCommandEncoder({ label: `update ${update}` });
     trainer.encodeUpdate(encoder, update);
-    const report = (update + 1) % config.metricsEvery === 0 || update === this.maxUpdates - 1;
+    report ||= (update + 1) % config.metricsEvery === 0 || update === this.maxUpdates - 1;
     let slot = -1;
     if (report) {
       slot = this.readIndex++ % RING_SLOTS;
@@ -180,6 +190,23 @@ export class TrainingSession {
   /** Waits for every metrics read in flight. */
   async drain(): Promise<void> {
     for (let i = 0; i < RING_SLOTS; i++) await this.settle((this.readIndex + i) % RING_SLOTS);
+  }
+
+  /** Everything needed to continue exactly from here (waits for the GPU and the metrics in flight). */
+  async checkpoint(): Promise<Checkpoint> {
+    await this.drain();
+    const state = await this.readState();
+    const envSlots = await this.trainer.readEnvSlots();
+    return { config: this.config, update: this.update, envSteps: this.envSteps, ...state, envSlots, recentReturns: [...this.recentReturns] };
+  }
+
+  /** Continues from a checkpoint of the same config: parameters, optimizer, envs, counters. */
+  restore(ckpt: Checkpoint): void {
+    this.initialize(ckpt);
+    if (ckpt.envSlots) this.trainer.loadEnvSlots(ckpt.envSlots);
+    this.update = ckpt.update;
+    this.recentReturns.splice(0, this.recentReturns.length, ...ckpt.recentReturns);
+    this.lastReport = { step: this.envSteps, time: this.startTime };
   }
 
   async readState(): Promise<TrainState> {
@@ -243,7 +270,7 @@ export class TrainingSession {
     };
     this.lastReport = { step: globalStep, time: now };
     this.history.push(m);
-    this.hooks.onMetrics?.(m);
+    this.hooks.onMetrics?.(m, Array.from(ringReturns));
   }
 }
 
