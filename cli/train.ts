@@ -237,7 +237,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
   else session.initialize();
   bar?.start(config.totalSteps, Math.min(session.envSteps, config.totalSteps), { sps: 0, ret: session.meanReturn100.toFixed(1) });
 
-  const save = async () => writeFileAtomic(checkpointPath, encodeCheckpoint(await session.checkpoint()));
+  const save = async () => {
+    const ckpt = await session.checkpoint();
+    // A periodic save that finds a non-finite update leaves the last checkpoint alone; the loop then stops.
+    if (session.nonFiniteUpdate === null) writeFileAtomic(checkpointPath, encodeCheckpoint(ckpt));
+  };
   const fault = faultInjection();
   const trainStart = performance.now();
   let stopReason: string | null = null;
@@ -270,7 +274,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const { what, paramsBad } = await nonFiniteReport(session);
     // Updates from the bad one on were skipped on the GPU, so unless the parameters themselves went bad
     // they are the last good ones; bad parameters are never written over the last checkpoint.
-    if (!paramsBad) await save();
+    if (!paramsBad) writeFileAtomic(checkpointPath, encodeCheckpoint(await session.checkpoint()));
     const kept = existsSync(checkpointPath) ? `${checkpointPath} holds the last good parameters` : 'no checkpoint was saved (use --save-every K)';
     throw new Error(`non-finite ${what} at update ${session.nonFiniteUpdate}: training stopped; ${kept}`);
   }

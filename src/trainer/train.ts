@@ -94,6 +94,7 @@ export class TrainingSession {
   private readonly ring: GPUBuffer[];
   private readonly pending: (PendingRead | null)[] = new Array(RING_SLOTS).fill(null);
   private readIndex = 0;
+  private consumeIndex = 0;
   /** Reads whose mapAsync has resolved: consumed without waiting. */
   private readonly ready = new Set<PendingRead>();
   private startTime = performance.now();
@@ -163,7 +164,8 @@ export class TrainingSession {
       this.pending[slot] = read;
       // Lets resolved mapAsync callbacks run; does not wait for the GPU.
       await new Promise((resolve) => setTimeout(resolve, 0));
-      for (let i = 0; i < RING_SLOTS; i++) await this.settleIfReady(i);
+      // Consume finished reads in report order, stopping at the first still in flight.
+      while (this.consumeIndex < this.readIndex && this.isReady(this.consumeIndex % RING_SLOTS)) await this.settle(this.consumeIndex % RING_SLOTS);
     }
   }
 
@@ -189,7 +191,7 @@ export class TrainingSession {
 
   /** Waits for every metrics read in flight. */
   async drain(): Promise<void> {
-    for (let i = 0; i < RING_SLOTS; i++) await this.settle((this.readIndex + i) % RING_SLOTS);
+    while (this.consumeIndex < this.readIndex) await this.settle(this.consumeIndex % RING_SLOTS);
   }
 
   /** Everything needed to continue exactly from here (waits for the GPU and the metrics in flight). */
@@ -221,16 +223,18 @@ export class TrainingSession {
     this.trainer.destroy();
   }
 
-  private async settleIfReady(slot: number) {
+  private isReady(slot: number): boolean {
     const read = this.pending[slot];
-    if (read && this.ready.has(read)) await this.settle(slot);
+    return read !== null && this.ready.has(read);
   }
 
+  /** Waits for the read in `slot` (always the oldest unconsumed one: slots are used round-robin). */
   private async settle(slot: number) {
     const read = this.pending[slot];
     if (!read) return;
     await read.done;
     this.pending[slot] = null;
+    this.consumeIndex++;
     this.ready.delete(read);
     this.consume(read.buffer.getMappedRange().slice(0), read.update);
     read.buffer.unmap();
