@@ -16,6 +16,10 @@ import { bindGroup, createKernel, createStorageBuffer, createUniformBuffer, disp
 import { paramLayout, type NetShape, type ParamLayout } from '../model/layout.ts';
 import type { GpuContext } from '../platform/gpu-context.ts';
 
+/** The passes of one update, in order. */
+export const UPDATE_PHASES = ['rollout', 'advantages', 'moments', 'backward', 'reduce', 'norm', 'optimizer'] as const;
+export type Phase = (typeof UPDATE_PHASES)[number];
+
 export const ALGO_IDS = { a2c: 0, reinforce: 1, qac: 2, tdac: 3 } as const;
 export const METRIC_SLOTS = {
   weightSum: 0,
@@ -226,31 +230,54 @@ export class GpuTrainer {
 
   /** Encodes update `update` into `encoder`. The uniform must hold this update's values at submit. */
   encodeUpdate(encoder: GPUCommandEncoder, update: number): void {
+    this.encodePhases(encoder, UPDATE_PHASES, `update ${update}`);
+  }
+
+  /** Encodes the given phases, in order, into one compute pass (the benchmarks time them one by one). */
+  encodePhases(encoder: GPUCommandEncoder, phases: readonly Phase[], label = phases.join('+')): void {
     const { ctx, kernels: k, groups: g } = this;
     const n = this.config.numEnvs;
-    const pass = encoder.beginComputePass({ label: `update ${update}` });
-    // COLLECT ROLLOUT
-    dispatch(pass, ctx, k.rollout, 'rolloutCollect', g.rollout, n);
-    // CALCULATE TARGETS
-    dispatch(pass, ctx, k.advantages, 'computeAdvantages', g.advantages, n);
-    pass.setPipeline(k.advantages.pipelines.advantageMoments);
-    pass.dispatchWorkgroups(1);
-    // UPDATE NETWORK
-    pass.setPipeline(k.backward.pipelines.actorCriticBackward);
-    pass.setBindGroup(0, g.backward);
-    pass.dispatchWorkgroups(this.backwardGroups);
-    dispatch(pass, ctx, k.optimizer, 'reduceGradients', g.optimizer, this.layout.total + 3);
-    pass.setPipeline(k.optimizer.pipelines.gradNorm);
-    pass.dispatchWorkgroups(1);
-    dispatch(pass, ctx, k.optimizer, 'optimizerStep', g.optimizer, this.layout.total);
+    const pass = encoder.beginComputePass({ label });
+    for (const phase of phases) {
+      switch (phase) {
+        // COLLECT ROLLOUT
+        case 'rollout':
+          dispatch(pass, ctx, k.rollout, 'rolloutCollect', g.rollout, n);
+          break;
+        // CALCULATE TARGETS
+        case 'advantages':
+          dispatch(pass, ctx, k.advantages, 'computeAdvantages', g.advantages, n);
+          break;
+        case 'moments':
+          pass.setPipeline(k.advantages.pipelines.advantageMoments);
+          pass.setBindGroup(0, g.advantages);
+          pass.dispatchWorkgroups(1);
+          break;
+        // UPDATE NETWORK
+        case 'backward':
+          pass.setPipeline(k.backward.pipelines.actorCriticBackward);
+          pass.setBindGroup(0, g.backward);
+          pass.dispatchWorkgroups(this.backwardGroups);
+          break;
+        case 'reduce':
+          dispatch(pass, ctx, k.optimizer, 'reduceGradients', g.optimizer, this.layout.total + 3);
+          break;
+        case 'norm':
+          pass.setPipeline(k.optimizer.pipelines.gradNorm);
+          pass.setBindGroup(0, g.optimizer);
+          pass.dispatchWorkgroups(1);
+          break;
+        case 'optimizer':
+          dispatch(pass, ctx, k.optimizer, 'optimizerStep', g.optimizer, this.layout.total);
+          break;
+      }
+    }
     pass.end();
   }
 
   /** Encodes only the rollout (the policy acts, envs step, episodes are counted): watching a policy. */
   encodeRollout(encoder: GPUCommandEncoder, update: number): void {
-    const pass = encoder.beginComputePass({ label: `rollout ${update}` });
-    dispatch(pass, this.ctx, this.kernels.rollout, 'rolloutCollect', this.groups.rollout, this.config.numEnvs);
-    pass.end();
+    this.encodePhases(encoder, ['rollout'], `rollout ${update}`);
   }
 
   /**
