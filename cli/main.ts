@@ -3,7 +3,7 @@
  * exit 2 for bad input, 1 for anything else.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { benchEnv, type EnvBenchRow } from '../bench/env.ts';
+import { benchCommand } from './bench.ts';
 import { maxNumEnvs } from '../src/env/cartpole-vec-env.ts';
 import { maxTrainEnvs } from '../src/trainer/gpu-trainer.ts';
 import { fail, formatRate, openGpu, parseIntList, table, UsageError } from './util.ts';
@@ -16,8 +16,8 @@ commands:
   train [options]     train an agent on CartPole on the GPU (webgpu-rl train --help lists every option)
   eval --checkpoint PATH [--episodes K] [--greedy] [--json]
                       mean and std return of K fresh episodes with a saved policy
-  bench env [--sizes 1k,16k,256k,1M] [--seconds S] [--steps T] [--json]
-                      env-only CartPole throughput (env-steps/s): GPU fused, GPU per-step, CPU reference
+  bench env|kernels|rollout|train|solve [options] [--json]
+                      throughput and time-to-solve, each against its CPU reference (webgpu-rl bench --help)
   info [--json]       the WebGPU adapter, its limits, and the largest N it can run
 `;
 
@@ -34,33 +34,6 @@ function positiveNumber(flag: string, text: string | undefined, fallback: number
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--${flag} must be a positive number, got "${text}"`);
   return value;
-}
-
-async function benchEnvCommand(args: string[]) {
-  const flags = parse(args, { sizes: { type: 'string' }, seconds: { type: 'string' }, steps: { type: 'string' }, json: { type: 'boolean' } });
-  const sizes = parseIntList('sizes', (flags.sizes as string | undefined) ?? '1k,16k,64k,256k,1M');
-  const seconds = positiveNumber('seconds', flags.seconds as string | undefined, 1);
-  const steps = Math.round(positiveNumber('steps', flags.steps as string | undefined, 200));
-  const ctx = await openGpu();
-  const tooBig = sizes.find((n) => n > maxNumEnvs(ctx.device));
-  if (tooBig) throw new UsageError(`--sizes: ${tooBig} envs do not fit this adapter; the largest N is ${maxNumEnvs(ctx.device)}`);
-  const json = Boolean(flags.json);
-  if (!json) console.log(`bench env on ${ctx.adapterName}: CartPole-v1, random policy, ${steps} steps per fused dispatch, ≥${seconds} s per cell\n`);
-  const toCells = (r: EnvBenchRow) => [
-    String(r.numEnvs),
-    formatRate(r.gpuFusedSps),
-    formatRate(r.gpuPerStepSps),
-    formatRate(r.cpuSps),
-    `${(r.gpuFusedSps / r.cpuSps).toFixed(1)}x`,
-  ];
-  const header = ['N', 'GPU fused steps/s', 'GPU per-step steps/s', 'CPU ref steps/s', 'fused / CPU'];
-  const rows = await benchEnv(ctx, { sizes, seconds, stepsPerDispatch: steps }, (row) => {
-    if (!json) process.stderr.write(`  measured N=${row.numEnvs}\n`);
-  });
-  ctx.throwIfErrors();
-  if (json) console.log(JSON.stringify({ bench: 'env', adapter: ctx.adapterName, command: `webgpu-rl bench env ${args.join(' ')}`.trim(), rows }));
-  else console.log(table(header, rows.map(toCells)));
-  ctx.destroy();
 }
 
 async function infoCommand(args: string[]) {
@@ -93,11 +66,8 @@ async function infoCommand(args: string[]) {
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'bench': {
-      const [what, ...args] = rest;
-      if (what === 'env') return benchEnvCommand(args);
-      throw new UsageError(`unknown benchmark "${what ?? ''}" (available: env)`);
-    }
+    case 'bench':
+      return benchCommand(rest);
     case 'train':
       return trainCommand(rest);
     case 'eval':

@@ -1,0 +1,118 @@
+/** `webgpu-rl bench env|kernels|rollout|train|solve`: tables in Markdown, or --json; adapter and command named. */
+import { parseArgs } from 'node:util';
+import { benchEnv, type EnvBenchRow } from '../bench/env.ts';
+import { benchSolve, summarize } from '../bench/solve.ts';
+import { benchKernels, benchTraining } from '../bench/train.ts';
+import { maxNumEnvs } from '../src/env/cartpole-vec-env.ts';
+import { maxTrainEnvs } from '../src/trainer/gpu-trainer.ts';
+import { formatRate, openGpu, parseIntList, table, UsageError } from './util.ts';
+
+export const BENCH_USAGE = `usage: webgpu-rl bench <what> [--sizes LIST] [--seconds S] [--json]
+  env      env-only CartPole stepping (GPU fused, GPU per step, CPU reference)   --sizes 1k,16k,64k,256k,1M --steps 200
+  kernels  actor-critic forward+backward over B rows (GFLOP/s, rows/s)            --sizes 4k,64k,1M --hidden 256
+  rollout  policy + sampling + env step (env-steps/s)                            --sizes 1k,16k,64k,256k,1M --n-steps 4 --hidden 256
+  train    whole updates (env-steps/s, updates/s)                                --sizes 1k,16k,64k,256k,1M --n-steps 4 --hidden 256
+  solve    wall time from process start to solved on CartPole-v1                  --seeds 5 [-- extra train flags]
+Each GPU figure is measured with its CPU reference in the same run; the ratio is printed.
+`;
+
+function positive(flag: string, text: string | boolean | undefined, fallback: number, integer = false): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) throw new UsageError(`--${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${text}"`);
+  return value;
+}
+
+export async function benchCommand(argv: string[]): Promise<void> {
+  const [what, ...rest] = argv;
+  if (!what || what === '--help' || what === '-h') {
+    process.stdout.write(BENCH_USAGE);
+    return;
+  }
+  if (!['env', 'kernels', 'rollout', 'train', 'solve'].includes(what)) throw new UsageError(`unknown benchmark "${what}" (available: env, kernels, rollout, train, solve)`);
+  const dashdash = rest.indexOf('--');
+  const own = dashdash >= 0 ? rest.slice(0, dashdash) : rest;
+  const extra = dashdash >= 0 ? rest.slice(dashdash + 1) : [];
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({
+      args: own,
+      options: { sizes: { type: 'string' }, seconds: { type: 'string' }, steps: { type: 'string' }, 'n-steps': { type: 'string' }, hidden: { type: 'string' }, seeds: { type: 'string' }, json: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split('\n')[0]} (see webgpu-rl bench --help)`);
+  }
+  const json = Boolean(flags.json);
+  const seconds = positive('seconds', flags.seconds, 1);
+  const command = `webgpu-rl bench ${argv.join(' ')}`;
+  const progress = (line: string) => {
+    if (!json) process.stderr.write(`  ${line}\n`);
+  };
+
+  if (what === 'solve') {
+    const count = positive('seeds', flags.seeds, 5, true);
+    const seeds = Array.from({ length: count }, (_, i) => i + 1);
+    const runs = benchSolve(seeds, extra, (r) => progress(`seed ${r.seed}: ${r.solved ? 'solved' : 'NOT solved'} in ${r.wallSeconds.toFixed(2)} s, ${r.envSteps} env steps, eval ${r.evalMeanReturn}`));
+    const wall = summarize(runs.map((r) => r.wallSeconds));
+    const steps = summarize(runs.map((r) => r.envSteps));
+    const updates = summarize(runs.map((r) => r.updates));
+    const solved = runs.filter((r) => r.solved).length;
+    const evalOk = runs.filter((r) => (r.evalMeanReturn ?? 0) >= 475).length;
+    if (json) {
+      console.log(JSON.stringify({ bench: 'solve', command, runs, wallSeconds: wall, envSteps: steps, updates, solved, evalAtLeast475: evalOk }));
+      return;
+    }
+    console.log(`bench solve: CartPole-v1, webgpu-rl train --seed 1..${count} ${extra.join(' ')} (each a fresh process; wall time from process start to solved and evaluated)\n`);
+    console.log(table(['', 'median', 'min', 'max'], [
+      ['wall seconds', wall.median.toFixed(2), wall.min.toFixed(2), wall.max.toFixed(2)],
+      ['env steps', String(Math.round(steps.median)), String(steps.min), String(steps.max)],
+      ['updates', String(Math.round(updates.median)), String(updates.min), String(updates.max)],
+    ]));
+    console.log(`\nsolved ${solved}/${count}; evaluation mean return >= 475 over 100 fresh episodes: ${evalOk}/${count}`);
+    return;
+  }
+
+  const ctx = await openGpu();
+  const header = (text: string) => {
+    if (!json) console.log(`${command}\nadapter: ${ctx.adapterName}\n${text}\n`);
+  };
+  const print = (rows: object[], head: string[], cells: string[][]) => {
+    if (json) console.log(JSON.stringify({ bench: what, command, adapter: ctx.adapterName, rows }));
+    else console.log(table(head, cells));
+  };
+  if (what === 'env') {
+    const sizes = parseIntList('sizes', (flags.sizes as string | undefined) ?? '1k,16k,64k,256k,1M');
+    const steps = positive('steps', flags.steps, 200, true);
+    const tooBig = sizes.find((n) => n > maxNumEnvs(ctx.device));
+    if (tooBig) throw new UsageError(`--sizes: ${tooBig} envs do not fit this adapter; the largest N is ${maxNumEnvs(ctx.device)}`);
+    header(`CartPole-v1, random policy, ${steps} steps per fused dispatch, >= ${seconds} s per cell`);
+    const rows = await benchEnv(ctx, { sizes, seconds, stepsPerDispatch: steps }, (r) => progress(`N=${r.numEnvs}`));
+    print(rows, ['N', 'GPU fused steps/s', 'GPU per-step steps/s', 'CPU ref steps/s', 'fused / CPU'], rows.map((r: EnvBenchRow) => [
+      String(r.numEnvs), formatRate(r.gpuFusedSps), formatRate(r.gpuPerStepSps), formatRate(r.cpuSps), `${(r.gpuFusedSps / r.cpuSps).toFixed(1)}x`,
+    ]));
+  } else if (what === 'kernels') {
+    const sizes = parseIntList('sizes', (flags.sizes as string | undefined) ?? '4k,64k,1M');
+    const hidden = positive('hidden', flags.hidden, 256, true);
+    header(`actor 4->${hidden}->2 and critic 4->${hidden}->1 (ReLU): forward + backward over B rows, model FLOPs = 3 x forward`);
+    const rows = await benchKernels(ctx, sizes, hidden, seconds, (r) => progress(`B=${r.rows}`));
+    print(rows, ['B rows', 'GPU rows/s', 'GPU GFLOP/s', 'CPU ref rows/s', 'CPU GFLOP/s', 'GPU / CPU'], rows.map((r) => [
+      String(r.rows), formatRate(r.gpuRowsPerSec), r.gpuGflops.toFixed(2), formatRate(r.cpuRowsPerSec), r.cpuGflops.toFixed(2), `${(r.gpuRowsPerSec / r.cpuRowsPerSec).toFixed(1)}x`,
+    ]));
+  } else {
+    const nSteps = positive('n-steps', flags['n-steps'], 4, true);
+    const hidden = positive('hidden', flags.hidden, 256, true);
+    const sizes = parseIntList('sizes', (flags.sizes as string | undefined) ?? '1k,16k,64k,256k,1M');
+    const tooBig = sizes.find((n) => n > maxTrainEnvs(ctx.device, nSteps));
+    if (tooBig) throw new UsageError(`--sizes: ${tooBig} envs with --n-steps ${nSteps} do not fit this adapter; the largest is ${maxTrainEnvs(ctx.device, nSteps)}`);
+    const config = { nSteps, hidden, activation: 'relu' as const };
+    header(`${what === 'rollout' ? 'rollout (policy forward, sampling, env step)' : 'full A2C updates'}: actor and critic 4->${hidden}->out ReLU, T = ${nSteps}`);
+    const rows = await benchTraining(ctx, what as 'rollout' | 'train', sizes, config, seconds, (r) => progress(`N=${r.numEnvs}`));
+    print(rows, ['N envs', 'GPU env-steps/s', 'GPU updates/s', 'CPU ref env-steps/s', 'GPU / CPU'], rows.map((r) => [
+      String(r.numEnvs), formatRate(r.gpuStepsPerSec), r.gpuUpdatesPerSec.toFixed(1), formatRate(r.cpuStepsPerSec), `${(r.gpuStepsPerSec / r.cpuStepsPerSec).toFixed(1)}x`,
+    ]));
+  }
+  ctx.throwIfErrors();
+  ctx.destroy();
+}
