@@ -154,3 +154,18 @@ export function validateConfig(partial: Partial<Record<keyof TrainConfig, unknow
   }
   return config;
 }
+
+/** The README's option table, generated from CONFIG_SCHEMA (test/readme.test.ts keeps them in sync). */
+export function configTableMarkdown(): string {
+  const rows = Object.entries(CONFIG_SCHEMA).map(([name, spec]) => {
+    const range = 'min' in spec ? `${'minExclusive' in spec && spec.minExclusive ? '>' : '≥'} ${spec.min}${'max' in spec && spec.max !== undefined ? `, ≤ ${spec.max}` : ''}` : '';
+    const values =
+      spec.kind === 'choice' ? spec.choices.join(' \\| ') : spec.kind === 'bool' ? 'true \\| false' : `${spec.kind === 'int' ? 'integer' : 'number'} ${range}`;
+    const algoDefaults = Object.entries(ALGO_DEFAULTS)
+      .filter(([, d]) => d && name in d)
+      .map(([algo, d]) => `; ${algo}: ${String((d as Record<string, unknown>)[name])}`)
+      .join('');
+    return `| \`--${kebab(name)}\` | \`${name}\` | ${values} | ${spec.default ?? "env's threshold"}${algoDefaults} | ${spec.doc} |`;
+  });
+  return ['| flag | config field | values | default | meaning |', '|---|---|---|---|---|', ...rows].join('\n');
+}
