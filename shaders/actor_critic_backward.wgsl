@@ -4,20 +4,22 @@
 //   loss = -mean_w(Â log pi(a|s)) + vf_coef mean_w((V - R)^2) - ent_coef mean_w(H(pi(.|s)))
 //   dz_k = (w/W) (-Â (1[k=a] - p_k) + ent_coef p_k (log p_k + H));   dV = (w/W) 2 vf_coef (V - R)
 //   (W = sum of weights; Â normalized with the moments of advantages.wgsl when asked; for a Q critic
-//   dV lands in the taken action's column.) Through each layer: dh = dz W2ᵀ ⊙ act'(pre),
+//   dV lands in the taken action's column.) Two actions: logits and their gradients are vec2. Through each layer: dh = dz W2ᵀ ⊙ act'(pre),
 //   dW2 = hᵀ dz, db2 = Σ dz, dW1 = xᵀ dh, db1 = Σ dh. The hidden layer is recomputed, not stored.
 //
-// Buffers: obs_buf, step_info, logits_buf, value_buf, targets (from the rollout and advantages.wgsl) read;
+// Buffers: packed weights (uniform, see network.wgsl); obs_buf, step_info, logits_buf, value_buf, targets
+// (from the rollout and advantages.wgsl) read;
 // partials [num_groups, P + 4] overwritten: row w = workgroup w's sum of gradients over its rows, then
 // the weighted sums of the policy loss, value loss and entropy. optimizer.wgsl reduces the rows in a
 // fixed order, so the result is bit-repeatable (no atomics).
 // Workgroup w handles the 64-row chunks w, w + num_groups, ...; thread `lid` owns hidden units
-// lid, lid + 64, ... of both networks.
+// lid, lid + 64, ... of both networks. Every `var` has an explicit initializer: Dawn on lavapipe does
+// not re-zero one declared without it on each loop iteration, as WGSL requires.
 
-@group(0) @binding(1) var<storage, read> net_params: array<f32>;
+@group(0) @binding(1) var<uniform> packed: array<vec4<f32>, PACKED_VEC4S>;
 @group(0) @binding(2) var<storage, read> obs_buf: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> step_info: array<u32>;
-@group(0) @binding(4) var<storage, read> logits_buf: array<f32>;
+@group(0) @binding(4) var<storage, read> logits_buf: array<vec2<f32>>;
 @group(0) @binding(5) var<storage, read> value_buf: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read> targets: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> partials: array<f32>;
@@ -25,11 +27,11 @@
 
 const CHUNK: u32 = 64u;   // = the workgroup size of this entry point
 var<workgroup> sh_x: array<vec4<f32>, CHUNK>;
-var<workgroup> sh_dz: array<f32, 128>;   // CHUNK * MAX_ACTIONS
-var<workgroup> sh_dv: array<f32, 128>;
-var<workgroup> sh_red: array<f32, CHUNK>;
+var<workgroup> sh_dz: array<vec2<f32>, CHUNK>;   // dLoss/dlogits per row
+var<workgroup> sh_dv: array<vec2<f32>, CHUNK>;   // dLoss/dV (or dQ per action) per row
+var<workgroup> sh_red: array<vec4<f32>, CHUNK>;
 
-fn reduce_chunk(lid: u32, v: f32) -> f32 {
+fn reduce_chunk(lid: u32, v: vec4<f32>) -> vec4<f32> {
   sh_red[lid] = v;
   workgroupBarrier();
   for (var stride = CHUNK / 2u; stride > 0u; stride >>= 1u) {
@@ -56,16 +58,15 @@ fn actorCriticBackward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_inv
   let adv_scale = 1.0 / (metrics[M_ADV_STD] + 1e-8);
   let h = hidden_size;
   var loss_sums = vec3<f32>(0.0);   // weighted sums of policy loss, value loss, entropy
-  var db2_actor: array<f32, MAX_ACTIONS>;
-  var db2_critic: array<f32, MAX_ACTIONS>;
+  var db2 = vec4<f32>(0.0);         // (actor.b2, critic.b2) gradients
 
   for (var chunk = wid.x; chunk < num_chunks; chunk += train.num_groups) {
     let first = chunk == wid.x;
     // Phase 1: one row per thread, its output gradients into workgroup memory.
     let row = chunk * CHUNK + lid;
     var x = vec4<f32>(0.0);
-    var dz: array<f32, MAX_ACTIONS>;
-    var dv: array<f32, MAX_ACTIONS>;
+    var dz = vec2<f32>(0.0);
+    var dv = vec2<f32>(0.0);
     if (row < rows) {
       let tg = targets[row];
       if (tg.z > 0.0) {
@@ -73,67 +74,52 @@ fn actorCriticBackward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_inv
         let action = step_info[row] & 0xffu;
         var adv = tg.x;
         if (train.normalize_advantage == 1u) { adv = (adv - adv_mean) * adv_scale; }
-        var z: array<f32, MAX_ACTIONS>;
-        for (var k = 0u; k < num_actions; k++) { z[k] = logits_buf[row * num_actions + k]; }
-        let logp = log_softmax(z);
-        var entropy = 0.0;
-        for (var k = 0u; k < num_actions; k++) { entropy -= exp(logp[k]) * logp[k]; }
+        let logp = log_softmax(logits_buf[row]);
+        let p = exp(logp);
+        let entropy = -dot(p, logp);
+        let onehot = select(vec2<f32>(1.0, 0.0), vec2<f32>(0.0, 1.0), action == 1u);
         let scale = tg.z * inv_weight;
-        for (var k = 0u; k < num_actions; k++) {
-          let p = exp(logp[k]);
-          dz[k] = scale * (-adv * (select(0.0, 1.0, k == action) - p) + train.ent_coef * p * (logp[k] + entropy));
-        }
+        dz = scale * (-adv * (onehot - p) + train.ent_coef * p * (logp + entropy));
         let err = value_buf[row].x - tg.y;
-        dv[select(action, 0u, value_outputs == 1u)] = scale * 2.0 * train.vf_coef * err;
-        loss_sums += tg.z * vec3<f32>(-adv * logp[action], err * err, entropy);
+        let dvalue = scale * 2.0 * train.vf_coef * err;
+        dv = select(vec2<f32>(dvalue, 0.0), onehot * dvalue, value_outputs == 2u);
+        loss_sums += tg.z * vec3<f32>(-adv * dot(onehot, logp), err * err, entropy);
       }
     }
     sh_x[lid] = x;
-    for (var k = 0u; k < MAX_ACTIONS; k++) {
-      sh_dz[lid * MAX_ACTIONS + k] = dz[k];
-      sh_dv[lid * MAX_ACTIONS + k] = dv[k];
-      db2_actor[k] += dz[k];
-      db2_critic[k] += dv[k];
-    }
+    sh_dz[lid] = dz;
+    sh_dv[lid] = dv;
+    db2 += vec4<f32>(dz, dv);
     workgroupBarrier();
 
     // Phase 2: each thread runs its hidden units over the chunk's rows.
     for (var j = lid; j < h; j += CHUNK) {
-      let w1a = vec4<f32>(net_params[off_actor_w1 + j], net_params[off_actor_w1 + h + j],
-                          net_params[off_actor_w1 + 2u * h + j], net_params[off_actor_w1 + 3u * h + j]);
-      let w1c = vec4<f32>(net_params[off_critic_w1 + j], net_params[off_critic_w1 + h + j],
-                          net_params[off_critic_w1 + 2u * h + j], net_params[off_critic_w1 + 3u * h + j]);
-      let b1a = net_params[off_actor_b1 + j];
-      let b1c = net_params[off_critic_b1 + j];
+      let w1a = packed[4u * j];
+      let b1a = packed[4u * j + 1u].x;
+      let w2a = packed[4u * j + 1u].yz;
+      let w1c = packed[4u * j + 2u];
+      let b1c = packed[4u * j + 3u].x;
+      let w2c = packed[4u * j + 3u].yz;
       var dw1a = vec4<f32>(0.0);
       var dw1c = vec4<f32>(0.0);
       var db1a = 0.0;
       var db1c = 0.0;
-      var dw2a: array<f32, MAX_ACTIONS>;
-      var dw2c: array<f32, MAX_ACTIONS>;
+      var dw2a = vec2<f32>(0.0);
+      var dw2c = vec2<f32>(0.0);
       for (var r = 0u; r < CHUNK; r++) {
         let xr = sh_x[r];
+        let gz = sh_dz[r];
+        let gv = sh_dv[r];
         let pre_a = b1a + dot(xr, w1a);
         let ha = activate(pre_a);
-        var dha = 0.0;
-        for (var k = 0u; k < num_actions; k++) {
-          let g = sh_dz[r * MAX_ACTIONS + k];
-          dha += g * net_params[off_actor_w2 + j * num_actions + k];
-          dw2a[k] += ha * g;
-        }
-        dha *= activate_grad(pre_a, ha);
+        let dha = dot(gz, w2a) * activate_grad(pre_a, ha);
+        dw2a += ha * gz;
         dw1a += xr * dha;
         db1a += dha;
-
         let pre_c = b1c + dot(xr, w1c);
         let hc = activate(pre_c);
-        var dhc = 0.0;
-        for (var k = 0u; k < value_outputs; k++) {
-          let g = sh_dv[r * MAX_ACTIONS + k];
-          dhc += g * net_params[off_critic_w2 + j * value_outputs + k];
-          dw2c[k] += hc * g;
-        }
-        dhc *= activate_grad(pre_c, hc);
+        let dhc = dot(gv, w2c) * activate_grad(pre_c, hc);
+        dw2c += hc * gv;
         dw1c += xr * dhc;
         db1c += dhc;
       }
@@ -143,28 +129,28 @@ fn actorCriticBackward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_inv
       }
       accumulate(base + off_actor_b1 + j, db1a, first);
       accumulate(base + off_critic_b1 + j, db1c, first);
-      for (var k = 0u; k < num_actions; k++) { accumulate(base + off_actor_w2 + j * num_actions + k, dw2a[k], first); }
-      for (var k = 0u; k < value_outputs; k++) { accumulate(base + off_critic_w2 + j * value_outputs + k, dw2c[k], first); }
+      accumulate(base + off_actor_w2 + 2u * j, dw2a.x, first);
+      accumulate(base + off_actor_w2 + 2u * j + 1u, dw2a.y, first);
+      accumulate(base + off_critic_w2 + j * value_outputs, dw2c.x, first);
+      if (value_outputs == 2u) { accumulate(base + off_critic_w2 + 2u * j + 1u, dw2c.y, first); }
     }
     workgroupBarrier();
   }
 
   // Output biases and loss terms: sums over this workgroup's threads. A workgroup without chunks
   // (more groups than chunks) still writes its row, so the reduction reads no stale values.
-  let no_chunks = wid.x >= num_chunks;
-  if (no_chunks) {
+  if (wid.x >= num_chunks) {
     for (var p = lid; p < num_params; p += CHUNK) { partials[base + p] = 0.0; }
   }
-  for (var k = 0u; k < num_actions; k++) {
-    let total = reduce_chunk(lid, db2_actor[k]);
-    if (lid == 0u) { partials[base + off_actor_b2 + k] = total; }
-  }
-  for (var k = 0u; k < value_outputs; k++) {
-    let total = reduce_chunk(lid, db2_critic[k]);
-    if (lid == 0u) { partials[base + off_critic_b2 + k] = total; }
-  }
-  for (var i = 0u; i < 3u; i++) {
-    let total = reduce_chunk(lid, loss_sums[i]);
-    if (lid == 0u) { partials[base + num_params + i] = total; }
+  let biases = reduce_chunk(lid, db2);
+  let losses = reduce_chunk(lid, vec4<f32>(loss_sums, 0.0));
+  if (lid == 0u) {
+    partials[base + off_actor_b2] = biases.x;
+    partials[base + off_actor_b2 + 1u] = biases.y;
+    partials[base + off_critic_b2] = biases.z;
+    if (value_outputs == 2u) { partials[base + off_critic_b2 + 1u] = biases.w; }
+    partials[base + num_params] = losses.x;
+    partials[base + num_params + 1u] = losses.y;
+    partials[base + num_params + 2u] = losses.z;
   }
 }

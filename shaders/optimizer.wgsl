@@ -8,8 +8,11 @@
 //     Adam:    m = lerp(m, g, 1 - beta1); v = beta2 v + (1 - beta2) g^2;
 //              p -= step_size * m / (sqrt(v) / bias_correction2_sqrt + eps),  step_size = lr / (1 - beta1^t)
 //     RMSprop: v = alpha v + (1 - alpha) g^2;  p -= lr * g / (sqrt(v) + eps)
+//   packWeights:     packed_out[4j .. 4j+3] = (actor.w1[:, j]), (actor.b1[j], actor.w2[j, :], 0),
+//                    (critic.w1[:, j]), (critic.b1[j], critic.w2[j, :] (second 0 for V), 0);
+//                    packed_out[4H] = (actor.b2, critic.b2 (second 0 for V)): what network.wgsl reads
 // Buffers: net_params, opt_m, opt_v read-write (updated in place); grads overwritten; partials read;
-// metrics: loss terms, M_GRAD_NORM, M_NONFINITE, M_CLIP_SCALE overwritten.
+// metrics: loss terms, M_GRAD_NORM, M_NONFINITE, M_CLIP_SCALE overwritten; packed_out overwritten.
 
 @group(0) @binding(1) var<storage, read_write> net_params: array<f32>;
 @group(0) @binding(2) var<storage, read_write> grads: array<f32>;
@@ -17,6 +20,7 @@
 @group(0) @binding(4) var<storage, read_write> opt_v: array<f32>;
 @group(0) @binding(5) var<storage, read> partials: array<f32>;
 @group(0) @binding(6) var<storage, read_write> metrics: array<f32>;
+@group(0) @binding(7) var<storage, read_write> packed_out: array<vec4<f32>>;
 
 @compute @workgroup_size(workgroup_size)
 fn reduceGradients(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -70,14 +74,38 @@ fn optimizerStep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
   if (p >= num_params || metrics[M_NONFINITE] != 0.0) { return; }
   let g = grads[p] * metrics[M_CLIP_SCALE];
   if (train.optimizer == 0u) {
-    let m = opt_m[p] + (1.0 - train.beta1) * (g - opt_m[p]);
-    let v = opt_v[p] * train.beta2 + (1.0 - train.beta2) * g * g;
+    let m = opt_m[p] + train.one_minus_beta1 * (g - opt_m[p]);
+    let v = opt_v[p] * train.beta2 + train.one_minus_beta2 * g * g;
     opt_m[p] = m;
     opt_v[p] = v;
     net_params[p] -= train.step_size * (m / (sqrt(v) / train.bias_correction2_sqrt + train.eps));
   } else {
-    let v = opt_v[p] * train.beta2 + (1.0 - train.beta2) * g * g;
+    let v = opt_v[p] * train.beta2 + train.one_minus_beta2 * g * g;
     opt_v[p] = v;
     net_params[p] -= train.step_size * (g / (sqrt(v) + train.eps));
   }
+}
+
+// One invocation per hidden unit (and one more for the output biases).
+@compute @workgroup_size(workgroup_size)
+fn packWeights(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+               @builtin(num_workgroups) nwg: vec3<u32>) {
+  let j = flat_index(wid, lid, nwg);
+  let h = hidden_size;
+  if (j > h) { return; }
+  let v2 = value_outputs == 2u;
+  if (j == h) {
+    packed_out[4u * h] = vec4<f32>(net_params[off_actor_b2], net_params[off_actor_b2 + 1u],
+                                   net_params[off_critic_b2], select(0.0, net_params[off_critic_b2 + 1u], v2));
+    return;
+  }
+  packed_out[4u * j] = vec4<f32>(net_params[off_actor_w1 + j], net_params[off_actor_w1 + h + j],
+                                 net_params[off_actor_w1 + 2u * h + j], net_params[off_actor_w1 + 3u * h + j]);
+  packed_out[4u * j + 1u] = vec4<f32>(net_params[off_actor_b1 + j], net_params[off_actor_w2 + 2u * j],
+                                      net_params[off_actor_w2 + 2u * j + 1u], 0.0);
+  packed_out[4u * j + 2u] = vec4<f32>(net_params[off_critic_w1 + j], net_params[off_critic_w1 + h + j],
+                                      net_params[off_critic_w1 + 2u * h + j], net_params[off_critic_w1 + 3u * h + j]);
+  let w2c = off_critic_w2 + j * value_outputs;
+  packed_out[4u * j + 3u] = vec4<f32>(net_params[off_critic_b1 + j], net_params[w2c],
+                                      select(0.0, net_params[w2c + 1u], v2), 0.0);
 }

@@ -3,11 +3,11 @@
 // Prepended: rng.wgsl, cartpole_dynamics.wgsl, train_params.wgsl, network.wgsl. CPU reference: src/cpu/rollout.ts.
 //
 // Buffers (N envs, T steps, row = t * N + env, A actions):
-//   net_params [P]                read
+//   packed     [4H + 1] vec4      uniform: the weights per hidden unit (optimizer.wgsl packWeights)
 //   envs       [N] EnvSlot        read-write: state and episode counters carried across updates
 //   obs_buf    [T*N] vec4         overwritten: s_t
 //   step_info  [T*N] u32          overwritten: a_t | terminated_t << 8 | truncated_t << 9
-//   logits_buf [T*N*A]            overwritten: actor logits at s_t (the update reuses them: on-policy)
+//   logits_buf [T*N] vec2         overwritten: actor logits at s_t (the update reuses them: on-policy)
 //   value_buf  [T*N + N] vec4     overwritten: (V(s_t) or Q(s_t, a_t), bootstrap value of the final
 //                                 observation where truncated and not terminated, r_t, 0);
 //                                 rows T*N + env hold the bootstrap value of s_T
@@ -19,28 +19,21 @@ struct EnvSlot {
   c: EnvCounters,
 }
 
-@group(0) @binding(1) var<storage, read> net_params: array<f32>;
+@group(0) @binding(1) var<uniform> packed: array<vec4<f32>, PACKED_VEC4S>;
 @group(0) @binding(2) var<storage, read_write> envs: array<EnvSlot>;
 @group(0) @binding(3) var<storage, read_write> obs_buf: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> step_info: array<u32>;
-@group(0) @binding(5) var<storage, read_write> logits_buf: array<f32>;
+@group(0) @binding(5) var<storage, read_write> logits_buf: array<vec2<f32>>;
 @group(0) @binding(6) var<storage, read_write> value_buf: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> stats: EpisodeStats;
 
-// Inverse CDF of the categorical distribution at u in [0, 1).
-fn sample_action(logp: array<f32, MAX_ACTIONS>, u: f32) -> u32 {
-  var cdf = 0.0;
-  for (var a = 0u; a + 1u < num_actions; a++) {
-    cdf += exp(logp[a]);
-    if (u < cdf) { return a; }
-  }
-  return num_actions - 1u;
+// Inverse CDF of the two-action categorical distribution at u in [0, 1).
+fn sample_action(logp: vec2<f32>, u: f32) -> u32 {
+  return select(1u, 0u, u < exp(logp.x));
 }
 
-fn greedy_action(z: array<f32, MAX_ACTIONS>) -> u32 {
-  var best = 0u;
-  for (var a = 1u; a < num_actions; a++) { if (z[a] > z[best]) { best = a; } }
-  return best;
+fn greedy_action(z: vec2<f32>) -> u32 {
+  return select(0u, 1u, z.y > z.x);
 }
 
 @compute @workgroup_size(workgroup_size)
@@ -55,11 +48,11 @@ fn rolloutCollect(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocati
     let row = t * n + env;
     obs_buf[row] = s;
     let z = actor_logits(s);
-    for (var a = 0u; a < num_actions; a++) { logits_buf[row * num_actions + a] = z[a]; }
+    logits_buf[row] = z;
     let u = rng_uniform(vec4<u32>(train.seed, RNG_STREAM_ACTION, env, train.update * train.n_steps + t));
     let action = sample_action(log_softmax(z), u);
     let v = critic_values(s);
-    let value = select(v[action], v[0], value_outputs == 1u);
+    let value = select(v.x, v.y, value_outputs == 2u && action == 1u);
     let done_bits = step_env(&s, &c, action);
     var bootstrap = 0.0;
     if (done_bits == 2u) { bootstrap = state_value(s); }   // time limit only: the episode could go on

@@ -3,12 +3,10 @@
 // src/model/layout.ts), the metrics slots, activations.
 
 const OBS_SIZE: u32 = 4u;      // CartPole's observation
-const MAX_ACTIONS: u32 = 2u;   // CartPole's two actions; register arrays are sized by it, and larger sizes spill on lavapipe
 
 override workgroup_size: u32 = 64u;
 override hidden_size: u32 = 64u;
-override num_actions: u32 = 2u;
-override value_outputs: u32 = 1u;   // 1: V(s); num_actions: Q(s, ·)
+override value_outputs: u32 = 1u;   // 1: V(s); 2: Q(s, ·). The policy has CartPole's two actions.
 override activation: u32 = 0u;      // 0: ReLU, 1: tanh
 override algo: u32 = 0u;            // 0: a2c, 1: reinforce, 2: qac, 3: tdac
 override off_actor_w1: u32 = 0u;
@@ -60,8 +58,8 @@ struct TrainParams {
   beta2: f32,             // RMSprop: alpha
   eps: f32,
   optimizer: u32,         // 0 Adam, 1 RMSprop
-  _pad0: u32,
-  _pad1: u32,
+  one_minus_beta1: f32,   // from the host in f64: 1 - beta1 rounded once, as PyTorch's Python float
+  one_minus_beta2: f32,
 }
 
 @group(0) @binding(0) var<uniform> train: TrainParams;

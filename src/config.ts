@@ -59,7 +59,7 @@ export const CONFIG_SCHEMA: { [K in keyof TrainConfig]: FieldSpec } = {
   nSteps: { kind: 'int', min: 1, max: 4096, default: 8, doc: 'T: steps per env per update (rollout length; reinforce defaults to 64)' },
   totalSteps: { kind: 'int', min: 1, default: 5_000_000, doc: 'stop after this many env steps' },
   targetReturn: { kind: 'optionalFloat', min: 0, default: null, doc: "stop once the mean return of the last 100 episodes reaches this (default: the env's threshold)" },
-  hidden: { kind: 'int', min: 1, max: 4096, default: 64, doc: 'H: hidden units of the actor and of the critic (one hidden layer each; the seed used 256)' },
+  hidden: { kind: 'int', min: 1, max: 1023, default: 64, doc: 'H: hidden units of the actor and of the critic (one hidden layer each; the seed used 256; at most 1023: the weights ride in one 64 KiB uniform buffer)' },
   activation: { kind: 'choice', choices: ['tanh', 'relu'], default: 'tanh', doc: 'hidden activation (the seed used relu)' },
   init: { kind: 'choice', choices: ['orthogonal', 'pytorch'], default: 'orthogonal', doc: "orthogonal (SB3/CleanRL) or PyTorch's default Linear init" },
   optimizer: { kind: 'choice', choices: ['adam', 'rmsprop'], default: 'adam', doc: 'optimizer, with PyTorch semantics' },

@@ -60,6 +60,8 @@ export interface RolloutArgs {
    * test follow the GPU's trajectory where f32 and f64 probabilities fall on either side of u.
    */
   forcedActions?: ArrayLike<number>;
+  /** [N]: slot n is env envIndices[n] of a larger batch (its RNG keys and resets); default n. */
+  envIndices?: ArrayLike<number>;
 }
 
 /** Inverse CDF of the categorical distribution with log-probabilities logp[offset .. offset+A) at u. */
@@ -92,7 +94,7 @@ export function stateValues(params: FloatArray, shape: NetShape, obs: ArrayLike<
 }
 
 export function rolloutCollect(args: RolloutArgs): CpuRollout {
-  const { params, shape, envParams, seed, update, T, N, forcedActions } = args;
+  const { params, shape, envParams, seed, update, T, N, forcedActions, envIndices } = args;
   const { numActions: A, valueOutputs: V } = shape;
   if (args.envs.length !== N * ENV_SLOT_WORDS) throw new Error(`rolloutCollect: envs holds ${args.envs.length / ENV_SLOT_WORDS} slots, N = ${N}`);
   const envs = args.envs.slice();
@@ -131,7 +133,8 @@ export function rolloutCollect(args: RolloutArgs): CpuRollout {
     const finalObs: number[] = [];
     for (let n = 0; n < N; n++) {
       const row = base + n;
-      const u = rngUniform(seed, RNG_STREAM_ACTION, n, update * T + t);
+      const env = envIndices ? envIndices[n] : n;
+      const u = rngUniform(seed, RNG_STREAM_ACTION, env, update * T + t);
       const sampled = sampleAction(logp, n * A, A, u);
       const action = forcedActions ? forcedActions[row] : sampled;
       out.uniforms[row] = u;
@@ -158,7 +161,7 @@ export function rolloutCollect(args: RolloutArgs): CpuRollout {
         envs[slot + 4] = 0;
         envs[slot + 5] += 1;
         f32[slot + 6] = 0;
-        for (let lane = 0; lane < 4; lane++) s[lane] = resetComponent(seed, n, envs[slot + 5], lane, 'f32');
+        for (let lane = 0; lane < 4; lane++) s[lane] = resetComponent(seed, env, envs[slot + 5], lane, 'f32');
       }
       state.set(s, n * 4);
     }

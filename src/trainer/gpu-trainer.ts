@@ -17,7 +17,7 @@ import { paramLayout, type NetShape, type ParamLayout } from '../model/layout.ts
 import type { GpuContext } from '../platform/gpu-context.ts';
 
 /** The passes of one update, in order. */
-export const UPDATE_PHASES = ['rollout', 'advantages', 'moments', 'backward', 'reduce', 'norm', 'optimizer'] as const;
+export const UPDATE_PHASES = ['rollout', 'advantages', 'moments', 'backward', 'reduce', 'norm', 'optimizer', 'pack'] as const;
 export type Phase = (typeof UPDATE_PHASES)[number];
 
 export const ALGO_IDS = { a2c: 0, reinforce: 1, qac: 2, tdac: 3 } as const;
@@ -38,6 +38,8 @@ export const NUM_METRICS = 16;
 export const STATS_RING = 256;
 export const STATS_BYTES = 16 + STATS_RING * 4;
 const UNIFORM_BYTES = 96;
+/** shaders/network.wgsl's PACKED_VEC4S × 16: the packed weights of H <= 1023 hidden units. */
+const PACKED_BYTES = 4096 * 16;
 const BACKWARD_CHUNK = 64;
 /** Workgroups of the backward pass: enough to fill a large GPU, few enough that reducing them is cheap. */
 const MAX_BACKWARD_GROUPS = 256;
@@ -61,7 +63,7 @@ export class GpuTrainer {
   readonly numRows: number;
   readonly backwardGroups: number;
   readonly buffers: Record<
-    'uniform' | 'params' | 'grads' | 'optM' | 'optV' | 'envs' | 'obs' | 'stepInfo' | 'logits' | 'values' | 'targets' | 'partials' | 'metrics' | 'stats',
+    'uniform' | 'packed' | 'params' | 'grads' | 'optM' | 'optV' | 'envs' | 'obs' | 'stepInfo' | 'logits' | 'values' | 'targets' | 'partials' | 'metrics' | 'stats',
     GPUBuffer
   >;
   private readonly kernels: Record<'rollout' | 'advantages' | 'backward' | 'optimizer', Kernel>;
@@ -86,6 +88,8 @@ export class GpuTrainer {
     const storage = (label: string, bytes: number) => createStorageBuffer(ctx, `trainer.${label}`, bytes);
     this.buffers = {
       uniform: createUniformBuffer(ctx, 'trainer.uniform', UNIFORM_BYTES),
+      // The weights repacked per hidden unit, read as a uniform buffer (shaders/network.wgsl).
+      packed: ctx.device.createBuffer({ label: 'trainer.packed', size: PACKED_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC }),
       params: storage('params', p * 4),
       grads: storage('grads', p * 4),
       optM: storage('optM', p * 4),
@@ -104,7 +108,6 @@ export class GpuTrainer {
     const l = this.layout;
     const trainConstants = {
       hidden_size: config.hidden,
-      num_actions: this.shape.numActions,
       value_outputs: this.shape.valueOutputs,
       activation: config.activation === 'tanh' ? 1 : 0,
       algo: ALGO_IDS[config.algo],
@@ -124,7 +127,7 @@ export class GpuTrainer {
       rollout: createKernel(ctx, {
         label: 'rollout',
         stems: ['rng', 'cartpole_dynamics', 'train_params', 'network', 'rollout'],
-        bindings: ['uniform', R, S, S, S, S, S, S],
+        bindings: ['uniform', 'uniform', S, S, S, S, S, S],
         entryPoints: ['rolloutCollect', 'rolloutReset', 'evaluatePolicy'],
         constants: { ...trainConstants, ...cartPoleShaderConstants(this.envParams) },
       }),
@@ -138,24 +141,24 @@ export class GpuTrainer {
       backward: createKernel(ctx, {
         label: 'actorCriticBackward',
         stems: ['train_params', 'network', 'actor_critic_backward'],
-        bindings: ['uniform', R, R, R, R, R, R, S, R],
+        bindings: ['uniform', 'uniform', R, R, R, R, R, S, R],
         entryPoints: ['actorCriticBackward'],
         constants: trainConstants,
       }),
       optimizer: createKernel(ctx, {
         label: 'optimizer',
         stems: ['train_params', 'optimizer'],
-        bindings: ['uniform', S, S, S, S, R, S],
-        entryPoints: ['reduceGradients', 'gradNorm', 'optimizerStep'],
+        bindings: ['uniform', S, S, S, S, R, S, S],
+        entryPoints: ['reduceGradients', 'gradNorm', 'optimizerStep', 'packWeights'],
         constants: trainConstants,
       }),
     };
     const b = this.buffers;
     this.groups = {
-      rollout: bindGroup(ctx, this.kernels.rollout, 'rollout', [b.uniform, b.params, b.envs, b.obs, b.stepInfo, b.logits, b.values, b.stats]),
+      rollout: bindGroup(ctx, this.kernels.rollout, 'rollout', [b.uniform, b.packed, b.envs, b.obs, b.stepInfo, b.logits, b.values, b.stats]),
       advantages: bindGroup(ctx, this.kernels.advantages, 'advantages', [b.uniform, b.stepInfo, b.values, b.targets, b.metrics]),
-      backward: bindGroup(ctx, this.kernels.backward, 'backward', [b.uniform, b.params, b.obs, b.stepInfo, b.logits, b.values, b.targets, b.partials, b.metrics]),
-      optimizer: bindGroup(ctx, this.kernels.optimizer, 'optimizer', [b.uniform, b.params, b.grads, b.optM, b.optV, b.partials, b.metrics]),
+      backward: bindGroup(ctx, this.kernels.backward, 'backward', [b.uniform, b.packed, b.obs, b.stepInfo, b.logits, b.values, b.targets, b.partials, b.metrics]),
+      optimizer: bindGroup(ctx, this.kernels.optimizer, 'optimizer', [b.uniform, b.params, b.grads, b.optM, b.optV, b.partials, b.metrics, b.packed]),
     };
   }
 
@@ -184,11 +187,15 @@ export class GpuTrainer {
     return new Uint32Array(await readBuffer(this.ctx, this.buffers.envs, this.config.numEnvs * 32));
   }
 
+  /** Parameters and optimizer state from the host; the packed copy of the weights follows. */
   loadState(state: { params: Float32Array; optM: Float32Array; optV: Float32Array }): void {
     const q = this.ctx.device.queue;
     q.writeBuffer(this.buffers.params, 0, state.params as Float32Array<ArrayBuffer>);
     q.writeBuffer(this.buffers.optM, 0, state.optM as Float32Array<ArrayBuffer>);
     q.writeBuffer(this.buffers.optV, 0, state.optV as Float32Array<ArrayBuffer>);
+    const encoder = this.ctx.device.createCommandEncoder({ label: 'trainer.pack' });
+    this.encodePhases(encoder, ['pack']);
+    this.ctx.device.queue.submit([encoder.finish()]);
   }
 
   /** Learning rate of update `update` (0-based) under the schedule. */
@@ -225,6 +232,8 @@ export class GpuTrainer {
     f32[15] = adam ? c.adamBeta2 : c.rmspropAlpha;
     f32[16] = c.optimizerEps;
     u32[17] = adam ? 0 : 1;
+    f32[18] = 1 - c.adamBeta1;
+    f32[19] = 1 - (adam ? c.adamBeta2 : c.rmspropAlpha);
     this.ctx.device.queue.writeBuffer(this.buffers.uniform, 0, this.uniformData);
   }
 
@@ -270,6 +279,9 @@ export class GpuTrainer {
         case 'optimizer':
           dispatch(pass, ctx, k.optimizer, 'optimizerStep', g.optimizer, this.layout.total);
           break;
+        case 'pack':
+          dispatch(pass, ctx, k.optimizer, 'packWeights', g.optimizer, this.config.hidden + 1);
+          break;
       }
     }
     pass.end();
@@ -286,7 +298,7 @@ export class GpuTrainer {
    */
   encodeEvaluation(encoder: GPUCommandEncoder, out: GPUBuffer, numEpisodes: number): void {
     const b = this.buffers;
-    const group = bindGroup(this.ctx, this.kernels.rollout, 'evaluate', [b.uniform, b.params, b.envs, b.obs, b.stepInfo, b.logits, out, b.stats]);
+    const group = bindGroup(this.ctx, this.kernels.rollout, 'evaluate', [b.uniform, b.packed, b.envs, b.obs, b.stepInfo, b.logits, out, b.stats]);
     const pass = encoder.beginComputePass({ label: 'evaluatePolicy' });
     dispatch(pass, this.ctx, this.kernels.rollout, 'evaluatePolicy', group, numEpisodes);
     pass.end();

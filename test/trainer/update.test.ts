@@ -1,0 +1,443 @@
+/**
+ * One full update on the GPU against the CPU references (src/cpu/rollout.ts, src/cpu/update.ts), llm.c's
+ * test_gpt2 shape: update 0 tensor by tensor from identical parameters, env slots and RNG counters, then
+ * a short loss trajectory, then bit-repeatability. Each stage after the rollout is fed the GPU's own
+ * inputs, so a disagreement names its stage and one sampled action cannot cascade.
+ *
+ * Tolerances, f32 GPU vs f64 CPU (the measured worst error is given as a fraction of each):
+ *   rollout     obs 1e-5 abs (0.04; sin/cos may differ by an ulp per step and the state drifts over T),
+ *               logits 1e-7 abs + 1e-5 rel (0.02), values 1e-5 abs + 1e-5 rel (0.02)
+ *   actions     may differ only where u lies within 1e-5 of the CDF boundary; done flags only within 1e-5
+ *               of a threshold (that env then leaves the later rows of the comparison)
+ *   targets     1e-5 rel + 1e-5 abs (0.03): T-step f32 recursions over O(10) returns
+ *   gradients   1e-4 rel + 1e-5·max|tensor| abs (0.04): a sum of B f32 terms in chains of 64..16k
+ *               additions errs by ~ε·√chain relative to Σ|terms|, and with normalized advantages the
+ *               output-layer sums cancel, so the absolute part scales with the tensor, not the element;
+ *               1e-4·max at B = 4M, where every backward workgroup chains 256 chunks
+ *   losses      policy loss 1e-5·mean|Â·log π| abs (0.3; the loss itself cancels to ~0), value loss and
+ *               entropy 1e-5 rel (0.05, 0.2), gradient norm and clip scale 1e-5 rel (0.01)
+ *   optimizer   on the GPU's own gradients: params 3e-5 of the largest step + 2 ulp (0.2), Adam's m 2e-6
+ *               rel (0.2), v 5e-5 rel (0.3). The GPU forms 1 − β1 and 1 − β2 from the f32 β's, 2.4e-7 and
+ *               1.3e-5 off PyTorch's f64 constants, which moves v, and through √v the step, by that much.
+ *   10 updates  losses, advantage moments, gradient norm 1e-4 rel (0.02); final parameters 1e-4 of the
+ *               distance moved (7e-6 measured)
+ */
+import { describe, expect, it } from 'vitest';
+import { cartpoleStep, CpuCartPoleVecEnv, resetComponent } from '../../src/cpu/cartpole.ts';
+import { initParams } from '../../src/cpu/init.ts';
+import { ENV_SLOT_WORDS, rolloutCollect, sampleAction, stateValues, type CpuRollout, type RolloutArgs } from '../../src/cpu/rollout.ts';
+import { advantageMoments, computeTargets, learningRateAt, lossAndGradients, optimizerUpdate, updateReference, type OptimizerState } from '../../src/cpu/update.ts';
+import { GpuTrainer } from '../../src/trainer/gpu-trainer.ts';
+import type { TrainConfig } from '../../src/config.ts';
+import { cartPoleParams } from '../../src/env/cartpole-params.ts';
+import { paramLayout } from '../../src/model/layout.ts';
+import { useGpu } from '../helpers/gpu.ts';
+import { expectClose, readF32, readMetrics, readUpdate, resetSlots, selectEnvs, setSlot, submitUpdate, trainConfig, type GpuUpdate } from './harness.ts';
+import { expectScenarios, injectScenarios, type Scenario } from './scenarios.ts';
+
+const gpu = useGpu();
+
+// Every distinct (algo, activation, hidden) compiles its own pipelines, 5–20 s each on a cold lavapipe
+// shader cache, so the cases share four of them. H = 72 gives some backward threads two hidden units;
+// a2c runs at H = 4 so that the 4M-env case can share its pipelines.
+const A2C = { algo: 'a2c', activation: 'tanh', hidden: 4 } as const;
+const REINFORCE = { algo: 'reinforce', activation: 'relu', hidden: 72 } as const;
+const QAC = { algo: 'qac', activation: 'tanh', hidden: 72 } as const;
+const TDAC = { algo: 'tdac', activation: 'relu', hidden: 72 } as const;
+
+/**
+ * Dawn hands out an existing pipeline for an identical descriptor only while that pipeline is alive:
+ * holding every trainer made here (buffers destroyed) spares lavapipe recompiling a constant set.
+ */
+const trainers: GpuTrainer[] = [];
+function makeTrainer(config: TrainConfig): GpuTrainer {
+  const trainer = new GpuTrainer(gpu(), config);
+  trainers.push(trainer);
+  return trainer;
+}
+
+const EDGES: [number, Scenario][] = [
+  [0, 'truncatedInside'],
+  [1, 'truncatedLast'],
+  [2, 'terminatedInside'],
+  [3, 'terminatedLast'],
+  [4, 'bothAtOnce'],
+];
+
+interface Case {
+  name: string;
+  config: Partial<TrainConfig>;
+  scenarios?: [number, Scenario][];
+}
+
+const CASES: Case[] = [
+  {
+    name: 'a2c, tanh, Adam, normalized, N = 64, T = 16, entropy bonus, episode ends injected',
+    config: { ...A2C, numEnvs: 64, nSteps: 16, optimizer: 'adam', normalizeAdvantage: true, entCoef: 0.01, seed: 7 },
+    scenarios: [...EDGES, [63, 'truncatedInside']],
+  },
+  {
+    name: 'a2c, tanh, RMSprop, raw advantages, N = 65, T = 8, no clipping, linear schedule',
+    config: { ...A2C, numEnvs: 65, nSteps: 8, optimizer: 'rmsprop', normalizeAdvantage: false, maxGradNorm: 0, lrSchedule: 'linear', totalSteps: 5000, seed: 8 },
+  },
+  {
+    name: 'reinforce, relu, Adam, normalized, N = 63, T = 32, episode ends injected',
+    config: { ...REINFORCE, numEnvs: 63, nSteps: 32, optimizer: 'adam', normalizeAdvantage: true, seed: 9 },
+    scenarios: EDGES,
+  },
+  {
+    name: 'reinforce, relu, RMSprop, raw advantages, N = 1100, T = 16 (several chunks per backward workgroup)',
+    config: { ...REINFORCE, numEnvs: 1100, nSteps: 16, optimizer: 'rmsprop', normalizeAdvantage: false, entCoef: 0.01, seed: 10 },
+  },
+  {
+    name: 'qac, tanh, RMSprop, normalized, N = 65, T = 16, episode ends injected',
+    config: { ...QAC, numEnvs: 65, nSteps: 16, optimizer: 'rmsprop', normalizeAdvantage: true, seed: 11 },
+    scenarios: [...EDGES, [64, 'terminatedLast']],
+  },
+  {
+    name: 'qac, tanh, Adam, raw advantages, N = 1100, T = 16 (several chunks per backward workgroup)',
+    config: { ...QAC, numEnvs: 1100, nSteps: 16, optimizer: 'adam', normalizeAdvantage: false, seed: 12 },
+  },
+  {
+    name: 'tdac, relu, Adam, raw advantages, N = 1, T = 6, pole falls on the time limit',
+    config: { ...TDAC, numEnvs: 1, nSteps: 6, optimizer: 'adam', normalizeAdvantage: false, seed: 13 },
+    scenarios: [[0, 'bothAtOnce']],
+  },
+  {
+    name: 'tdac, relu, RMSprop, normalized, N = 64, T = 16, episode ends injected',
+    config: { ...TDAC, numEnvs: 64, nSteps: 16, optimizer: 'rmsprop', normalizeAdvantage: true, entCoef: 0.02, seed: 14 },
+    scenarios: EDGES,
+  },
+];
+
+const TOL = {
+  obs: { rtol: 0, atol: 1e-5 },
+  logits: { rtol: 1e-5, atol: 1e-7 },
+  values: { rtol: 1e-5, atol: 1e-5 },
+  targets: { rtol: 1e-5, atol: 1e-5 },
+  moments: { rtol: 1e-5, atol: 1e-6 },
+  lossTerms: { rtol: 1e-5, atol: 1e-7 },
+};
+
+/**
+ * ROLLOUT: the CPU reference follows the GPU's actions; every action the CPU would have sampled
+ * differently must sit at the CDF boundary, every differing done flag at a threshold.
+ */
+function checkRollout(g: GpuUpdate, cpu: CpuRollout, args: RolloutArgs, allEnvs: boolean): void {
+  const { T, N, envParams } = args;
+  const rows = T * N;
+  const divergedAt = new Int32Array(N).fill(T);
+  let actionFlips = 0, flagFlips = 0;
+  const s = new Float32Array(4);
+  for (let t = 0; t < T; t++) {
+    for (let n = 0; n < N; n++) {
+      const row = t * N + n;
+      if (t >= divergedAt[n]) continue;
+      if (cpu.sampledActions[row] !== g.rollout.actions[row]) {
+        const z0 = cpu.logits[row * 2], z1 = cpu.logits[row * 2 + 1];
+        const p0 = 1 / (1 + Math.exp(z1 - z0));
+        expect(Math.abs(cpu.uniforms[row] - p0), `row ${row}: action ${g.rollout.actions[row]} vs CPU ${cpu.sampledActions[row]} away from the CDF boundary`).toBeLessThan(1e-5);
+        actionFlips++;
+      }
+      if (g.rollout.terminated[row] !== cpu.terminated[row] || g.rollout.truncated[row] !== cpu.truncated[row]) {
+        expect(g.rollout.truncated[row], `row ${row}: truncated`).toBe(cpu.truncated[row]);
+        s.set(g.rollout.obs.subarray(row * 4, row * 4 + 4));
+        cartpoleStep(s, g.rollout.actions[row], envParams, 'f32');
+        const margin = Math.min(Math.abs(Math.abs(s[0]) - envParams.xThreshold), Math.abs(Math.abs(s[2]) - envParams.thetaThresholdRadians));
+        expect(margin, `row ${row}: terminated ${g.rollout.terminated[row]} vs CPU ${cpu.terminated[row]} away from a threshold`).toBeLessThan(1e-5);
+        flagFlips++;
+        divergedAt[n] = t;
+      }
+    }
+  }
+  expect(actionFlips, 'actions sampled differently at the CDF boundary').toBeLessThanOrEqual(1 + rows * 1e-6);
+  expect(flagFlips, 'done flags flipped at a threshold').toBeLessThanOrEqual(1 + rows * 1e-6);
+
+  // Rows still in the same episode on both sides: before an env's flag flip (upTo: its pre-step tensors too).
+  const before = (row: number) => Math.floor(row / N) < divergedAt[row % N];
+  const upTo = (row: number) => Math.floor(row / N) <= divergedAt[row % N];
+  const sameEnv = (n: number) => divergedAt[n] === T;
+  expectClose('obs', g.rollout.obs, cpu.obs, TOL.obs, (i) => upTo(i >> 2));
+  expectClose('logits', g.logits, cpu.logits, TOL.logits, (i) => upTo(i >> 1));
+  expectClose('values', g.rollout.values, cpu.values, TOL.values, upTo);
+  expectClose('bootstrapValues', g.rollout.bootstrapValues, cpu.bootstrapValues, TOL.values, before);
+  expectClose('lastValues', g.rollout.lastValues, cpu.lastValues, TOL.values, sameEnv);
+  let flagErrors = 0;
+  for (let row = 0; row < rows; row++) {
+    if (!before(row)) continue;
+    if (g.rollout.terminated[row] !== cpu.terminated[row] || g.rollout.truncated[row] !== cpu.truncated[row] || g.rollout.rewards[row] !== 1) flagErrors++;
+  }
+  expect(flagErrors, 'done flags and rewards').toBe(0);
+
+  // The slots carried to the next update: state to the obs tolerance, counters exactly.
+  const gF = new Float32Array(g.envs.buffer), cF = new Float32Array(cpu.envs.buffer);
+  let counterErrors = 0;
+  for (let n = 0; n < N; n++) {
+    if (!sameEnv(n)) continue;
+    const o = n * ENV_SLOT_WORDS;
+    for (let k = 0; k < 4; k++) if (!(Math.abs(gF[o + k] - cF[o + k]) <= TOL.obs.atol)) counterErrors++;
+    if (g.envs[o + 4] !== cpu.envs[o + 4] || g.envs[o + 5] !== cpu.envs[o + 5] || g.envs[o + 6] !== cpu.envs[o + 6]) counterErrors++;
+  }
+  expect(counterErrors, 'env slots after the rollout').toBe(0);
+  if (allEnvs && flagFlips === 0) {
+    expect(g.stats.finished, 'episodes finished').toBe(cpu.finishedLengths.length);
+    expect(g.stats.lengthSum, 'sum of their lengths').toBe(cpu.finishedLengths.reduce((a, b) => a + b, 0));
+  }
+}
+
+/** Gradient tolerance of one tensor: relative plus a part scaled to the tensor's largest element. */
+function gradTol(cpu: ArrayLike<number>, atolScale: number) {
+  let max = 0;
+  for (let i = 0; i < cpu.length; i++) max = Math.max(max, Math.abs(cpu[i]));
+  return { rtol: 1e-4, atol: atolScale * max + 1e-12 };
+}
+
+/** Update 0 on the GPU and every stage of it on the CPU from the GPU's inputs to that stage. */
+async function checkUpdateZero(c: Case) {
+  const config = trainConfig(c.config);
+  const { numEnvs: N, nSteps: T, seed } = config;
+  const trainer = makeTrainer(config);
+  const params = trainer.initialize();
+
+  // rolloutReset put every env at its episode-0 reset state
+  const slots = await trainer.readEnvSlots();
+  expect(Array.from(slots), 'env slots after rolloutReset').toEqual(Array.from(resetSlots(seed, N)));
+
+  const args: RolloutArgs = { params, shape: trainer.shape, envParams: trainer.envParams, envs: slots, seed, update: 0, T, N };
+  if (c.scenarios) {
+    injectScenarios(args, c.scenarios);
+    trainer.loadEnvSlots(slots);
+  }
+  submitUpdate(trainer, 0);
+  const g = await readUpdate(trainer);
+
+  // COLLECT ROLLOUT
+  const cpu = rolloutCollect({ ...args, forcedActions: g.rollout.actions });
+  if (c.scenarios) expectScenarios(cpu, c.scenarios);
+  const dones = cpu.terminated.reduce((a, b) => a + b, 0) + cpu.truncated.reduce((a, b) => a + b, 0);
+  if (T >= 16 && N >= 63) expect(dones, 'episodes ended inside the rollout').toBeGreaterThan(0);
+  checkRollout(g, cpu, args, true);
+  checkTargetsAndUpdate(trainer, params, g, 1e-5);
+  trainer.destroy();
+}
+
+/** CALCULATE TARGETS and UPDATE NETWORK, each stage on the CPU from the GPU's inputs to it. */
+function checkTargetsAndUpdate(trainer: GpuTrainer, params: Float32Array, g: GpuUpdate, gradAtolScale: number) {
+  const { config } = trainer;
+  const P = trainer.layout.total;
+  // CALCULATE TARGETS from the GPU's rollout
+  const targets = computeTargets(g.rollout, config);
+  let weightErrors = 0;
+  for (let i = 0; i < targets.weights.length; i++) if (g.targetWeights[i] !== targets.weights[i]) weightErrors++;
+  expect(weightErrors, 'weights').toBe(0);
+  const weighted = (i: number) => targets.weights[i] === 1;
+  expectClose('advantages', g.targets.advantages, targets.advantages, TOL.targets, weighted);
+  expectClose('returns', g.targets.returns, targets.returns, TOL.targets, weighted);
+  const moments = advantageMoments(targets, g.rollout.values);
+  expect(g.metrics.weightSum, 'weight sum').toBe(moments.weightSum);
+  for (const key of ['advantageMean', 'advantageStd', 'explainedVariance'] as const) {
+    expectClose(key, [g.metrics[key]], [moments[key]], key === 'explainedVariance' ? { rtol: 1e-5, atol: 1e-5 } : TOL.moments);
+  }
+
+  // UPDATE NETWORK: loss and gradients from the GPU's rollout (the GPU's targets agree with these to 1e-5)
+  const lg = lossAndGradients(params, trainer.shape, g.rollout, targets, config);
+  for (const slot of trainer.layout.tensors) {
+    const want = lg.grads.subarray(slot.offset, slot.offset + slot.size);
+    expectClose(`grads.${slot.name}`, g.grads.subarray(slot.offset, slot.offset + slot.size), want, gradTol(want, gradAtolScale));
+  }
+  // The policy loss cancels to ~0 (normalized advantages): its error scales with its terms, mean |Â·log π|.
+  let termScale = 0;
+  for (let i = 0; i < targets.weights.length; i++) {
+    if (!weighted(i)) continue;
+    const z0 = g.logits[i * 2], z1 = g.logits[i * 2 + 1], m = Math.max(z0, z1);
+    const lse = m + Math.log(Math.exp(z0 - m) + Math.exp(z1 - m));
+    termScale += Math.abs(lg.lossAdvantages[i] * ((g.rollout.actions[i] === 0 ? z0 : z1) - lse));
+  }
+  termScale /= Math.max(moments.weightSum, 1);
+  expectClose('policyLoss', [g.metrics.policyLoss], [lg.policyLoss], { rtol: 1e-4, atol: gradAtolScale * termScale + 1e-9 });
+  expectClose('valueLoss', [g.metrics.valueLoss], [lg.valueLoss], TOL.lossTerms);
+  expectClose('entropy', [g.metrics.entropy], [lg.entropy], TOL.lossTerms);
+
+  // The optimizer on the GPU's own gradients: clipping, step and moments to f32 rounding.
+  const lr = learningRateAt(config, trainer.numRows, 0);
+  const state: OptimizerState = { params: params.slice(), optM: new Float32Array(P), optV: new Float32Array(P) };
+  const opt = optimizerUpdate(state, g.grads, g.metrics, config, 0, lr);
+  expect(g.metrics.nonFinite).toBe(0);
+  expect(opt.nonFinite).toBe(0);
+  expectClose('gradNorm', [g.metrics.gradNorm], [opt.gradNorm], TOL.lossTerms);
+  expectClose('clipScale', [g.metrics.clipScale], [opt.clipScale], TOL.lossTerms);
+  expectClose('gradNorm (from the CPU gradients)', [g.metrics.gradNorm], [Math.hypot(...lg.grads)], { rtol: 1e-4, atol: 0 });
+  let maxStep = 0;
+  for (let i = 0; i < P; i++) maxStep = Math.max(maxStep, Math.abs(state.params[i] - params[i]));
+  expect(maxStep, 'the step moved the parameters').toBeGreaterThan(0);
+  expectClose('params', g.params, state.params, { rtol: 2.5e-7, atol: 3e-5 * maxStep });
+  if (config.optimizer === 'adam') expectClose('optM', g.optM, state.optM, { rtol: 2e-6, atol: 1e-20 });
+  else expect(g.optM.every((x) => x === 0), 'RMSprop leaves optM alone').toBe(true);
+  expectClose('optV', g.optV, state.optV, { rtol: 5e-5, atol: 1e-20 });
+}
+
+describe('the CPU references themselves', () => {
+  const shape = { obsSize: 4, hiddenSize: 8, numActions: 2, valueOutputs: 1, activation: 'tanh' } as const;
+  const envParams = cartPoleParams('CartPole-v1');
+
+  it('rolloutCollect steps, ends and resets episodes exactly as CpuCartPoleVecEnv under the same actions', () => {
+    const N = 6, T = 40, seed = 5;
+    const params = initParams(new Float32Array(paramLayout(shape).total), shape, 'pytorch', seed);
+    const env = new CpuCartPoleVecEnv(N, envParams, 'f32');
+    env.reset(seed);
+    const slots = resetSlots(seed, N);
+    setSlot(slots, 0, Array.from(env.states.subarray(0, 4)), envParams.maxEpisodeSteps - 7, 0);
+    env.elapsed[0] = envParams.maxEpisodeSteps - 7;
+    const ro = rolloutCollect({ params, shape, envParams, envs: slots, seed, update: 3, T, N });
+    expect(Array.from(ro.actions)).toEqual(Array.from(ro.sampledActions));
+    for (let t = 0; t < T; t++) {
+      expect(Array.from(ro.obs.subarray(t * N * 4, (t + 1) * N * 4)), `obs at step ${t}`).toEqual(Array.from(env.states));
+      const out = env.step(ro.actions.subarray(t * N, (t + 1) * N));
+      expect(Array.from(ro.terminated.subarray(t * N, (t + 1) * N)), `terminated at step ${t}`).toEqual(Array.from(out.terminated));
+      expect(Array.from(ro.truncated.subarray(t * N, (t + 1) * N)), `truncated at step ${t}`).toEqual(Array.from(out.truncated));
+      for (let n = 0; n < N; n++) {
+        const truncatedOnly = out.truncated[n] === 1 && out.terminated[n] === 0;
+        const want = truncatedOnly ? stateValues(params, shape, out.finalObs.subarray(n * 4, n * 4 + 4), 1)[0] : 0;
+        expect(ro.bootstrapValues[t * N + n], `bootstrap value at step ${t}, env ${n}`).toBe(want);
+      }
+    }
+    expect(ro.truncated[6 * N], 'the injected time limit').toBe(1);
+    expect(ro.terminated.some((x) => x === 1), 'a pole fell').toBe(true);
+    expect(Array.from(ro.lastValues)).toEqual(Array.from(stateValues(params, shape, env.states, N)));
+    expect(ro.finishedLengths).toEqual(env.finishedLengths);
+  });
+
+  it('sampleAction is the inverse CDF: action 0 exactly when u < π(0)', () => {
+    const logp = [Math.log(0.25), Math.log(0.75)];
+    expect([0, 0.2499999, 0.25, 0.9999999].map((u) => sampleAction(logp, 0, 2, u))).toEqual([0, 0, 1, 1]);
+  });
+
+  it('qac and tdac targets: R = r + γ·next (SARSA next value, bootstrap at a time limit), A = Q(s, a) or the TD error', () => {
+    // T = 3, N = 1: truncated at t = 1, rollout cut after t = 2.
+    const ro = {
+      T: 3, N: 1, obs: new Float32Array(12), actions: new Uint32Array(3),
+      rewards: Float64Array.of(1, 1, 1), terminated: Uint8Array.of(0, 0, 0), truncated: Uint8Array.of(0, 1, 0),
+      values: Float64Array.of(2, 4, 6), bootstrapValues: Float64Array.of(0, 10, 0), lastValues: Float64Array.of(8),
+    };
+    const base = trainConfig({ gamma: 0.5, gaeLambda: 0.9 });
+    const qac = computeTargets(ro, { ...base, algo: 'qac' });
+    expect(Array.from(qac.returns)).toEqual([1 + 0.5 * 4, 1 + 0.5 * 10, 1 + 0.5 * 8]);
+    expect(Array.from(qac.advantages)).toEqual([2, 4, 6]);
+    const tdac = computeTargets(ro, { ...base, algo: 'tdac' });
+    expect(Array.from(tdac.advantages)).toEqual([1 + 2 - 2, 1 + 5 - 4, 1 + 4 - 6]);
+    const a2c = computeTargets(ro, { ...base, algo: 'a2c' });
+    expect(a2c.advantages[0]).toBeCloseTo(1 + 0.5 * 0.9 * 2, 12);
+  });
+});
+
+describe('update 0: GPU vs CPU reference, tensor by tensor, from identical parameters, env slots and RNG counters', () => {
+  for (const c of CASES) it(c.name, () => checkUpdateZero(c));
+
+  it('N = 65535·64 + 1, T = 1, H = 4: rolloutReset, rolloutCollect and computeAdvantages fold into a 2-D grid', async () => {
+    const config = trainConfig({ ...A2C, numEnvs: 65535 * 64 + 1, nSteps: 1, entCoef: 0.01, seed: 15 });
+    const { numEnvs: N, seed } = config;
+    const trainer = makeTrainer(config);
+    const params = trainer.initialize();
+    const slots = await trainer.readEnvSlots();
+    // One env of every workgroup (both rows of the grid), its lane cycling through 0..63, and the last env.
+    const sample = Array.from({ length: Math.ceil(N / 64) }, (_, w) => Math.min(N - 1, w * 64 + (w % 64)));
+    const sampleSlots = new Uint32Array(sample.length * ENV_SLOT_WORDS);
+    sample.forEach((n, j) => sampleSlots.set(slots.subarray(n * ENV_SLOT_WORDS, (n + 1) * ENV_SLOT_WORDS), j * ENV_SLOT_WORDS));
+    let resetErrors = 0;
+    const f32 = new Float32Array(sampleSlots.buffer);
+    sample.forEach((n, j) => {
+      for (let k = 0; k < 4; k++) if (f32[j * ENV_SLOT_WORDS + k] !== resetComponent(seed, n, 0, k, 'f32')) resetErrors++;
+      for (let k = 4; k < ENV_SLOT_WORDS; k++) if (sampleSlots[j * ENV_SLOT_WORDS + k] !== 0) resetErrors++;
+    });
+    expect(resetErrors, 'env slots after rolloutReset').toBe(0);
+
+    submitUpdate(trainer, 0);
+    const g = await readUpdate(trainer);
+    // Every env stepped: its row holds the state it started from.
+    const slotF32 = new Float32Array(slots.buffer);
+    let unwritten = 0;
+    for (let n = 0; n < N; n++) for (let k = 0; k < 4; k++) if (g.rollout.obs[n * 4 + k] !== slotF32[n * ENV_SLOT_WORDS + k]) unwritten++;
+    expect(unwritten, 'rollout rows that differ from their env slot').toBe(0);
+    const args: RolloutArgs = { params, shape: trainer.shape, envParams: trainer.envParams, envs: sampleSlots, seed, update: 0, T: 1, N: sample.length, envIndices: sample };
+    const sub = selectEnvs(g, sample);
+    checkRollout(sub, rolloutCollect({ ...args, forcedActions: sub.rollout.actions }), args, false);
+    // B = 4,194,241 rows: each backward workgroup sums 256 chunks, so the f32 chains are 256× longer.
+    checkTargetsAndUpdate(trainer, params, g, 1e-4);
+    trainer.destroy();
+  });
+});
+
+describe('10 updates: GPU losses vs a CPU reference run from the same start', () => {
+  const runs: [string, Partial<TrainConfig>][] = [
+    ['a2c, tanh, Adam, N = 64, T = 16', { ...A2C, numEnvs: 64, nSteps: 16, entCoef: 0.01, seed: 21 }],
+    ['qac, tanh, RMSprop, N = 64, T = 16', { ...QAC, numEnvs: 64, nSteps: 16, optimizer: 'rmsprop', learningRate: 7e-4, seed: 22 }],
+  ];
+  it.each(runs)('%s', async (_, partial) => {
+    const config = trainConfig(partial);
+    const { numEnvs: N, nSteps: T, seed } = config;
+    const trainer = makeTrainer(config);
+    const P = trainer.layout.total;
+    const params0 = trainer.initialize();
+    let slots = await trainer.readEnvSlots();
+    let state: OptimizerState = { params: params0.slice(), optM: new Float32Array(P), optV: new Float32Array(P) };
+    let flips = 0;
+    for (let update = 0; update < 10; update++) {
+      submitUpdate(trainer, update);
+      const g = await readUpdate(trainer);
+      // The CPU run keeps its own parameters and envs; it takes the GPU's action only where it must.
+      const ro = rolloutCollect({ params: state.params, shape: trainer.shape, envParams: trainer.envParams, envs: slots, seed, update, T, N, forcedActions: g.rollout.actions });
+      for (let i = 0; i < T * N; i++) {
+        if (ro.sampledActions[i] === ro.actions[i]) continue;
+        flips++;
+        const p0 = 1 / (1 + Math.exp(ro.logits[i * 2 + 1] - ro.logits[i * 2]));
+        expect(Math.abs(ro.uniforms[i] - p0), `update ${update} row ${i}: sampled action away from the CDF boundary`).toBeLessThan(1e-4);
+      }
+      let flagErrors = 0;
+      for (let i = 0; i < T * N; i++) if (ro.terminated[i] !== g.rollout.terminated[i] || ro.truncated[i] !== g.rollout.truncated[i]) flagErrors++;
+      expect(flagErrors, `update ${update}: done flags`).toBe(0);
+      const r = updateReference(state, trainer.shape, ro, config, update);
+      const at = `update ${update}`;
+      expect(g.metrics.weightSum, at).toBe(r.weightSum);
+      expectClose(`${at} advantageMean`, [g.metrics.advantageMean], [r.advantageMean], { rtol: 1e-4, atol: 1e-5 });
+      expectClose(`${at} advantageStd`, [g.metrics.advantageStd], [r.advantageStd], { rtol: 1e-4, atol: 1e-5 });
+      expectClose(`${at} explainedVariance`, [g.metrics.explainedVariance], [r.explainedVariance], { rtol: 1e-4, atol: 1e-4 });
+      expectClose(`${at} policyLoss`, [g.metrics.policyLoss], [r.policyLoss], { rtol: 1e-4, atol: 1e-5 });
+      expectClose(`${at} valueLoss`, [g.metrics.valueLoss], [r.valueLoss], { rtol: 1e-4, atol: 1e-5 });
+      expectClose(`${at} entropy`, [g.metrics.entropy], [r.entropy], { rtol: 1e-5, atol: 0 });
+      expectClose(`${at} gradNorm`, [g.metrics.gradNorm], [r.gradNorm], { rtol: 1e-4, atol: 0 });
+      state = r.state;
+      slots = ro.envs;
+    }
+    expect(flips, 'actions taken from the GPU at the CDF boundary').toBeLessThanOrEqual(2);
+    // Ten steps of ~lr each: the two runs moved the parameters the same way (measured: to 7e-6 of the distance).
+    const gpuParams = await readF32(trainer, trainer.buffers.params, P);
+    let diff = 0, moved = 0;
+    for (let i = 0; i < P; i++) {
+      diff += (gpuParams[i] - state.params[i]) ** 2;
+      moved += (state.params[i] - params0[i]) ** 2;
+    }
+    expect(Math.sqrt(diff / moved)).toBeLessThan(1e-4);
+    trainer.destroy();
+  });
+});
+
+describe('bit-repeatability', () => {
+  it('two GPU runs of 3 updates from the same inputs give identical bits (qac, N = 1100: 256 backward workgroups)', async () => {
+    const config = trainConfig({ ...QAC, numEnvs: 1100, nSteps: 16, seed: 31 });
+    const trainer = makeTrainer(config);
+    const P = trainer.layout.total;
+    const run = async () => {
+      trainer.initialize();
+      for (let update = 0; update < 3; update++) submitUpdate(trainer, update);
+      const b = trainer.buffers;
+      const u32 = async (buf: GPUBuffer, n: number) => new Uint32Array((await readF32(trainer, buf, n)).buffer);
+      return { params: await u32(b.params, P), optM: await u32(b.optM, P), optV: await u32(b.optV, P), envs: await trainer.readEnvSlots(), metrics: await readMetrics(trainer) };
+    };
+    const first = await run();
+    const second = await run();
+    expect(first.params.some((x) => x !== 0)).toBe(true);
+    for (const key of ['params', 'optM', 'optV', 'envs'] as const) expect(Buffer.from(second[key].buffer).equals(Buffer.from(first[key].buffer)), key).toBe(true);
+    expect(second.metrics).toEqual(first.metrics);
+    trainer.destroy();
+  });
+});
