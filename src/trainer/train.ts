@@ -86,6 +86,13 @@ export class TrainingSession {
   readonly maxUpdates: number;
   update = 0;
   solved = false;
+  /**
+   * Set when a report shows the target reached: the run stops after exactly this many updates. Reports
+   * arrive asynchronously, so the updates already submitted at that moment vary with timing; stopping a
+   * fixed number of updates after the solving report (as many as can be in flight) makes the final
+   * parameters depend only on the seed and config.
+   */
+  stopAtUpdate: number | null = null;
   nonFiniteUpdate: number | null = null;
   readonly history: TrainMetrics[] = [];
   readonly returns: number[] = [];
@@ -130,7 +137,7 @@ export class TrainingSession {
   /** Why the run should stop now, or null to go on. */
   stopReason(): TrainResult['stopReason'] | null {
     if (this.nonFiniteUpdate !== null) return 'nonFinite';
-    if (this.solved) return 'solved';
+    if (this.stopAtUpdate !== null && this.update >= this.stopAtUpdate) return 'solved';
     if (this.update >= this.maxUpdates) return 'totalSteps';
     return null;
   }
@@ -253,7 +260,10 @@ export class TrainingSession {
     if (finished > 0) this.lengths.push(head[1] / finished);
     while (this.recentReturns.length > 100) this.recentReturns.shift();
     const meanReturn100 = this.meanReturn100;
-    if (this.recentReturns.length >= Math.min(100, config.numEnvs) && meanReturn100 >= this.target) this.solved = true;
+    if (!this.solved && this.recentReturns.length >= Math.min(100, config.numEnvs) && meanReturn100 >= this.target) {
+      this.solved = true;
+      this.stopAtUpdate = Math.min(this.maxUpdates, update + 1 + RING_SLOTS * config.metricsEvery);
+    }
     if (metrics[METRIC_SLOTS.firstNonFiniteUpdate] > 0) this.nonFiniteUpdate = metrics[METRIC_SLOTS.firstNonFiniteUpdate] - 1;
     const globalStep = (update + 1) * this.trainer.numRows;
     const now = performance.now();

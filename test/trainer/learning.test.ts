@@ -5,11 +5,15 @@ import { useGpu } from '../helpers/gpu.ts';
 const gpu = useGpu();
 
 describe('learning on lavapipe', () => {
-  it('solves CartPole-v1 with the defaults within 1M env steps, and the final policy holds up on 100 fresh episodes', async () => {
+  it('solves CartPole-v1 with the defaults within 1M env steps, the final policy holds up on 100 fresh episodes, and a second run ends bit-identical', async () => {
     const result = await train(gpu(), { seed: 7, totalSteps: 1_000_000 });
     expect(result.solved).toBe(true);
     expect(result.meanReturn100).toBeGreaterThanOrEqual(475);
     expect(result.evaluation!.meanReturn).toBeGreaterThanOrEqual(475);
+    // The stop is a fixed number of updates after the solving report, whatever the GPU's timing.
+    const again = await train(gpu(), { seed: 7, totalSteps: 1_000_000 });
+    expect(again.envSteps).toBe(result.envSteps);
+    expect(Buffer.from(again.state.params.buffer).equals(Buffer.from(result.state.params.buffer))).toBe(true);
   });
 
   // A uniform random policy lasts ~22 steps on CartPole.
