@@ -64,6 +64,9 @@ fn cartpoleStep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
 }
 
 // params.num_steps steps of a uniform random policy with the state in registers: env-only throughput.
+// Finished episodes are counted in registers and added with one atomic per invocation at the end (a
+// random policy ends an episode every ~22 steps; per-episode atomics on two addresses serialized the
+// whole dispatch); the ring gets each invocation's last finished return.
 @compute @workgroup_size(workgroup_size)
 fn cartpoleRandomRollout(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                          @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -72,12 +75,27 @@ fn cartpoleRandomRollout(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_i
   var s = states[env];
   var c = counters[env];
   var bits = 0u;
+  var finished = 0u;
+  var length_sum = 0u;
+  var last_return = 0.0;
   for (var t = 0u; t < params.num_steps; t++) {
     let step = params.step_counter + t;
     if (t == 0u || (step & 31u) == 0u) { bits = rng_u32(vec4<u32>(params.seed, RNG_STREAM_RANDOM_POLICY, env, step >> 5u)); }
-    let done_bits = step_env(&s, &c, (bits >> (step & 31u)) & 1u);
-    reset_if_done(env, &s, &c, done_bits);
+    if (step_env(&s, &c, (bits >> (step & 31u)) & 1u) != 0u) {
+      finished += 1u;
+      length_sum += c.elapsed;
+      last_return = c.episode_return;
+      c.episode += 1u;
+      c.elapsed = 0u;
+      c.episode_return = 0.0;
+      s = reset_state(params.seed, env, c.episode);
+    }
   }
   states[env] = s;
   counters[env] = c;
+  if (finished > 0u) {
+    let slot = atomicAdd(&stats.finished, finished);
+    atomicAdd(&stats.length_sum, length_sum);
+    stats.recent_returns[slot % STATS_RING] = last_return;
+  }
 }
