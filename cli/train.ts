@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, TORCH_TENSOR_NAMES, type Checkpoint } from '../src/checkpoint.ts';
 import { CONFIG_SCHEMA, ConfigError, defaultConfig, kebab, parseField, validateConfig, type TrainConfig } from '../src/config.ts';
-import { DeviceLostError, TrainingSession, evaluate, type TrainMetrics } from '../src/trainer/train.ts';
+import { GpuError, TrainingSession, evaluate, type TrainMetrics } from '../src/trainer/train.ts';
 import { readBuffer } from '../src/gpu/kernel.ts';
 import { maxTrainEnvs, METRIC_SLOTS } from '../src/trainer/gpu-trainer.ts';
 import { writeFileAtomic } from './files.ts';
@@ -257,7 +257,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     }
     await session.drain();
   } catch (error) {
-    if (error instanceof DeviceLostError) {
+    if (error instanceof GpuError) {
       bar?.stop();
       const saved = existsSync(checkpointPath) ? decodeCheckpoint(readFileSync(checkpointPath)).update : null;
       throw new Error(

@@ -62,8 +62,11 @@ export interface TrainHooks {
   shouldStop?(): boolean;
 }
 
+/** An uncaptured WebGPU error (validation, out of memory, internal) stopped the run. */
+export class GpuError extends Error {}
+
 /** The device was lost (driver reset, GPU removed, browser tab discarded): the run cannot go on here. */
-export class DeviceLostError extends Error {}
+export class DeviceLostError extends GpuError {}
 
 const RING_SLOTS = 4;
 const SLOT_BYTES = NUM_METRICS * 4 + STATS_BYTES;
@@ -149,8 +152,11 @@ export class TrainingSession {
   async step(report = false): Promise<void> {
     const { ctx, trainer, config } = this;
     const update = this.update;
-    const lost = ctx.errors.find((e) => e.startsWith('device lost'));
-    if (lost) throw new DeviceLostError(`GPU device lost before update ${update}: ${lost}`);
+    if (ctx.errors.length > 0) {
+      const lost = ctx.errors.find((e) => e.startsWith('device lost'));
+      if (lost) throw new DeviceLostError(`GPU device lost before update ${update}: ${lost}`);
+      throw new GpuError(`WebGPU error before update ${update}: ${ctx.errors[0].split('\n')[0]}`);
+    }
     trainer.writeUniform(update);
     const encoder = ctx.device.createCommandEncoder({ label: `update ${update}` });
     trainer.encodeUpdate(encoder, update);
