@@ -9,6 +9,9 @@
 //    driver (lavapipe). Debian 12's own Mesa 22.3 is rejected by Dawn, so there it comes from
 //    bookworm-backports, which is added to the apt sources if none mentions it. Then probe again.
 // 4. Still none: one line on stderr saying what to install, exit 1.
+// 5. With --chromium (`npm test` passes it; the browser demo's end-to-end test drives Chromium):
+//    /usr/bin/chromium missing on Debian as root (or with passwordless sudo): `apt-get install chromium`.
+//    Not fatal when that is impossible: the e2e test then fails with the same hint.
 //
 // Environment:
 //   VERBOSE=1                     print the adapter found (otherwise the fast path prints nothing)
@@ -27,6 +30,8 @@ const PROBE_TIMEOUT_MS = 30_000;
 const FORCE_NO_ADAPTER = Boolean(process.env.WEBGPU_RL_FORCE_NO_ADAPTER && process.env.WEBGPU_RL_FORCE_NO_ADAPTER !== '0');
 const VERBOSE = Boolean(process.env.VERBOSE && process.env.VERBOSE !== '0');
 const PACKAGES = ['mesa-vulkan-drivers', 'libvulkan1'];
+const WANT_CHROMIUM = process.argv.includes('--chromium');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const BACKPORTS = 'bookworm-backports';
 const BACKPORTS_LINE = `deb http://deb.debian.org/debian ${BACKPORTS} main`;
 const BACKPORTS_FILE = `/etc/apt/sources.list.d/${BACKPORTS}.list`;
@@ -234,10 +239,35 @@ function installLavapipe() {
   return null;
 }
 
+// ---- 5. Chromium for the demo's end-to-end test -------------------------------------------------
+
+/** Installs Debian's chromium when it is missing; returns null when it is there, else why not. */
+function ensureChromium() {
+  if (existsSync(CHROMIUM)) return null;
+  if (process.env.CHROMIUM_PATH) return 'CHROMIUM_PATH names it, so nothing was installed automatically';
+  const os = osRelease();
+  if (process.platform !== 'linux' || os?.ID !== 'debian') return 'not Debian (Ubuntu ships chromium only as a snap), so nothing was installed automatically';
+  if (!onPath('apt-get')) return 'apt-get not found, so nothing was installed automatically';
+  const prefix = privilegePrefix();
+  if (!prefix) return 'not root and no passwordless sudo, so nothing was installed automatically';
+  console.log(`${PREFIX} ${CHROMIUM} not found; installing Debian's chromium (the browser demo's end-to-end test runs it headless with WebGPU)`);
+  const aptEnv = ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', '-o', 'DPkg::Lock::Timeout=300'];
+  const updateFailure = run(prefix, [...aptEnv, 'update'], undefined, true);
+  if (updateFailure) console.log(`${PREFIX} apt-get update reported a problem (${updateFailure}); trying the install anyway`);
+  const installFailure = run(prefix, [...aptEnv, 'install', '-y', '--no-install-recommends', 'chromium'], undefined, !VERBOSE);
+  if (installFailure) return `apt-get install chromium failed (${installFailure})`;
+  return existsSync(CHROMIUM) ? null : `apt-get installed chromium but ${CHROMIUM} does not exist`;
+}
+
 // ---- main ---------------------------------------------------------------------------------------
 
 function main() {
   ensureNodeModules();
+  if (WANT_CHROMIUM) {
+    const why = ensureChromium();
+    // Not fatal: every other test still runs; test/e2e/demo.test.ts fails with this hint instead.
+    if (why) console.error(`${PREFIX} no Chromium at ${CHROMIUM} (${why}): install Debian's "chromium" package or set CHROMIUM_PATH; the demo's end-to-end test needs it`);
+  }
   let report = probe();
   if (report.adapter) {
     if (VERBOSE) console.log(`${PREFIX} WebGPU adapter: ${adapterName(report.info)}`);

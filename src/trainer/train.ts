@@ -104,11 +104,13 @@ export class TrainingSession {
   private readonly ring: GPUBuffer[];
   private readonly pending: (PendingRead | null)[] = new Array(RING_SLOTS).fill(null);
   private readIndex = 0;
+  private watchSteps = 0;
   private consumeIndex = 0;
   /** Reads whose mapAsync has resolved: consumed without waiting. */
   private readonly ready = new Set<PendingRead>();
   private startTime = performance.now();
-  private lastReport = { step: 0, time: this.startTime };
+  /** Recent (time, env steps) at report consumption, for a steps/s that two reads settling together cannot spike. */
+  private readonly throughputWindow: { time: number; step: number }[] = [];
 
   constructor(readonly ctx: GpuContext, partialConfig: Partial<TrainConfig>, private readonly hooks: TrainHooks = {}) {
     this.config = resolveConfig(partialConfig);
@@ -125,7 +127,7 @@ export class TrainingSession {
     this.trainer.initialize();
     if (state) this.trainer.loadState(state);
     this.startTime = performance.now();
-    this.lastReport = { step: this.update * this.trainer.numRows, time: this.startTime };
+    this.throughputWindow.splice(0, this.throughputWindow.length, { time: this.startTime, step: this.envSteps });
   }
 
   get envSteps(): number {
@@ -184,11 +186,13 @@ export class TrainingSession {
 
   /**
    * Submits one rollout with the current policy and no learning (the demo's "watch" mode); episode
-   * statistics still arrive through the metrics ring.
+   * statistics still arrive through the metrics ring. The update counter (Adam's step, the learning-rate
+   * schedule) is left alone; the rollouts draw their actions from a counter of their own.
    */
   async watchStep(): Promise<void> {
     const encoder = this.ctx.device.createCommandEncoder({ label: 'watch' });
-    this.trainer.writeUniform(this.update);
+    this.watchSteps++;
+    this.trainer.writeUniform(0x80000000 + this.watchSteps);
     this.trainer.encodeRollout(encoder, this.update);
     const slot = this.readIndex++ % RING_SLOTS;
     await this.settle(slot);
@@ -199,7 +203,6 @@ export class TrainingSession {
     const read: PendingRead = { buffer: this.ring[slot], update: this.update, done: Promise.resolve() };
     read.done = read.buffer.mapAsync(GPUMapMode.READ).then(() => void this.ready.add(read));
     this.pending[slot] = read;
-    this.update++;
   }
 
   /** Waits for every metrics read in flight. */
@@ -221,7 +224,7 @@ export class TrainingSession {
     if (ckpt.envSlots) this.trainer.loadEnvSlots(ckpt.envSlots);
     this.update = ckpt.update;
     this.recentReturns.splice(0, this.recentReturns.length, ...ckpt.recentReturns);
-    this.lastReport = { step: this.envSteps, time: this.startTime };
+    this.throughputWindow.splice(0, this.throughputWindow.length, { time: this.startTime, step: this.envSteps });
   }
 
   async readState(): Promise<TrainState> {
@@ -231,9 +234,20 @@ export class TrainingSession {
     return { params, optM, optV };
   }
 
+  /** Frees the GPU buffers; metrics reads still in flight are dropped (their rejection is expected). */
   destroy(): void {
+    for (const read of this.pending) read?.done.catch(() => {});
     for (const buffer of this.ring) buffer.destroy();
     this.trainer.destroy();
+  }
+
+  /** Env steps per second over the last ~second of reports (at least 8 reports back when they come fast). */
+  private throughput(step: number, time: number): number {
+    const w = this.throughputWindow;
+    w.push({ time, step });
+    while (w.length > 8 && time - w[1].time > 1000) w.shift();
+    const first = w[0];
+    return ((step - first.step) * 1000) / Math.max(time - first.time, 1);
   }
 
   private isReady(slot: number): boolean {
@@ -277,7 +291,7 @@ export class TrainingSession {
       globalStep,
       updates: update + 1,
       wallSeconds: (now - this.startTime) / 1000,
-      sps: ((globalStep - this.lastReport.step) * 1000) / Math.max(now - this.lastReport.time, 1e-3),
+      sps: this.throughput(globalStep, now),
       episodicReturn: ringReturns.length > 0 ? ringReturns.reduce((a, b) => a + b, 0) / ringReturns.length : Number.NaN,
       episodicLength: finished > 0 ? head[1] / finished : Number.NaN,
       episodesFinished: finished,
@@ -288,7 +302,6 @@ export class TrainingSession {
       explainedVariance: metrics[METRIC_SLOTS.explainedVariance],
       gradNorm: metrics[METRIC_SLOTS.gradNorm],
     };
-    this.lastReport = { step: globalStep, time: now };
     this.history.push(m);
     this.hooks.onMetrics?.(m, Array.from(ringReturns));
   }

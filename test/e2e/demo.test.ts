@@ -1,0 +1,248 @@
+/**
+ * The browser demo end to end: build it (vite, into a subfolder, to prove the relative paths), serve
+ * it, drive Debian's Chromium headless (WebGPU on SwiftShader) with playwright-core, and check that it
+ * trains, checkpoints both ways with the CLI (a browser checkpoint evaluates in `webgpu-rl eval`, a
+ * CLI-trained policy plays in the page), watches, takes its settings from the controls, and reports a
+ * missing WebGPU; no console error, page error or uncaptured WebGPU error may occur at any point.
+ * Writes test-output/demo.png.
+ *
+ * Chromium comes from `npm test`'s setup (scripts/setup.mjs --chromium installs Debian's package);
+ * CHROMIUM_PATH points elsewhere. It is never downloaded, and a missing one fails rather than skips.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../../src/checkpoint.ts';
+import { serveDirectory, type StaticServer } from './static-server.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const SCREENSHOT = join(ROOT, 'test-output', 'demo.png');
+const CHROMIUM_ARGS = [
+  '--enable-unsafe-webgpu',
+  // Without these three, headless Chromium gives WebGPU a SwiftShader adapter but cannot present a
+  // WebGPU canvas ("Could not find SharedImageBackingFactory"): the device is lost on the first frame.
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-angle=swiftshader',
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/**
+ * 64 envs × 8 steps, 8 updates per frame: on SwiftShader (2 cores) the mean return passed 100 after
+ * ~12 s and the run solved in ~40 s; a random policy averages ~22.
+ */
+const TRAIN_QUERY = 'autostart=1&num-envs=64&speed=8';
+const RETURN_TARGET = 100;
+const TRAIN_BUDGET_MS = 90_000;
+
+interface Stats {
+  envSteps: number;
+  updates: number;
+  meanReturn: number;
+  state: string;
+}
+
+async function readStats(page: Page): Promise<Stats> {
+  return page.evaluate(() => {
+    const value = (id: string) => Number((document.getElementById(`stat-${id}`) as HTMLElement).dataset.value);
+    return {
+      envSteps: value('env-steps'),
+      updates: value('updates'),
+      meanReturn: value('mean-return'),
+      state: (document.getElementById('status') as HTMLElement).dataset.state ?? '',
+    };
+  });
+}
+
+/** Every problem the page has shown or logged so far: console errors, page errors, WebGPU errors, an error status. */
+function watchProblems(page: Page): () => Promise<string[]> {
+  const logged: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') logged.push(`console error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => logged.push(`page error: ${error.message}`));
+  return async () => {
+    const shown = await page.evaluate(() => {
+      const found: string[] = [];
+      const gpu = document.getElementById('gpu-errors') as HTMLElement;
+      if (!gpu.hidden) found.push(`#gpu-errors: ${gpu.textContent}`);
+      const status = document.getElementById('status') as HTMLElement;
+      if (status.dataset.state === 'error') found.push(`#status: ${status.textContent}`);
+      return found;
+    });
+    return [...logged, ...shown];
+  };
+}
+
+/** Runs the webgpu-rl CLI (Node, Dawn); returns stdout or throws with its output. */
+function cli(args: string[]): string {
+  const result = spawnSync(process.execPath, [join(ROOT, 'bin/webgpu-rl.mjs'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  if (result.status !== 0) throw new Error(`webgpu-rl ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.stdout}${result.stderr}`);
+  return result.stdout;
+}
+
+async function waitFor<T>(what: string, budgetMs: number, poll: () => Promise<T>, done: (value: T) => boolean, problems: () => Promise<string[]>): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  let value = await poll();
+  while (!done(value)) {
+    expect(await problems()).toEqual([]);
+    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${budgetMs / 1000} s (last: ${JSON.stringify(value)})`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    value = await poll();
+  }
+  return value;
+}
+
+describe('browser demo in headless Chromium (WebGPU on SwiftShader)', () => {
+  let siteDir = '';
+  let server: StaticServer;
+  let browser: Browser;
+  let page: Page;
+  let problems: () => Promise<string[]>;
+  let pageUrl = '';
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`no Chromium at ${CHROMIUM}: run "npm test" (its setup installs Debian's chromium as root) or "apt-get install chromium", or set CHROMIUM_PATH`);
+    }
+    siteDir = mkdtempSync(join(tmpdir(), 'webgpu-rl-demo-'));
+    const build = spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'demo/vite.config.ts', '--outDir', join(siteDir, 'nested/demo'), '--emptyOutDir', '--logLevel', 'warn'],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    if (build.status !== 0) throw new Error(`vite build failed (${build.status ?? build.signal}):\n${build.stdout}${build.stderr}`);
+    server = await serveDirectory(siteDir);
+    pageUrl = `${server.url}nested/demo/`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1150 } });
+    problems = watchProblems(page);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (siteDir) rmSync(siteDir, { recursive: true, force: true });
+  });
+
+  it('trains: the env-steps counter grows and the mean return rises well above a random policy', async () => {
+    await page.goto(`${pageUrl}?${TRAIN_QUERY}`);
+    const first = await waitFor('first episodes', 60_000, () => readStats(page), (s) => Number.isFinite(s.meanReturn), problems);
+    expect(first.state).toBe('training');
+    expect(first.meanReturn).toBeLessThan(50);
+    const later = await waitFor('env steps growing', 30_000, () => readStats(page), (s) => s.envSteps > first.envSteps, problems);
+    expect(later.updates).toBeGreaterThan(first.updates);
+    const trained = await waitFor(`mean return ≥ ${RETURN_TARGET}`, TRAIN_BUDGET_MS, () => readStats(page), (s) => s.meanReturn >= RETURN_TARGET, problems);
+    expect(trained.meanReturn).toBeGreaterThan(3 * first.meanReturn);
+    mkdirSync(join(ROOT, 'test-output'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(await problems()).toEqual([]);
+  }, 200_000);
+
+  it('downloads a checkpoint in the CLI format and loads it back', async () => {
+    const downloading = page.waitForEvent('download');
+    await page.click('#download');
+    const download = await downloading;
+    expect(download.suggestedFilename()).toMatch(/^CartPole-v1__a2c__1__update\d+\.safetensors$/);
+    const path = join(siteDir, 'checkpoint.safetensors');
+    await download.saveAs(path);
+    const ckpt = decodeCheckpoint(new Uint8Array(readFileSync(path)));
+    expect(ckpt.config.numEnvs).toBe(64);
+    expect(ckpt.update).toBeGreaterThan(0);
+    expect(ckpt.envSteps).toBe(ckpt.update * 64 * ckpt.config.nSteps);
+    expect(ckpt.params.every(Number.isFinite)).toBe(true);
+    expect(ckpt.envSlots?.length).toBe(64 * 8);
+
+    const evaluated = cli(['eval', '--checkpoint', path, '--episodes', '20', '--json']);
+    expect(JSON.parse(evaluated.split('\n').filter(Boolean).at(-1)!).meanReturn).toBeGreaterThan(50);
+
+    await page.setInputFiles('#upload', path);
+    const loaded = await waitFor('checkpoint loaded', 30_000, () => readStats(page), (s) => s.state === 'paused', problems);
+    expect(loaded.envSteps).toBe(ckpt.envSteps);
+    expect(loaded.meanReturn).toBeGreaterThan(50); // the last 100 returns travel with the checkpoint
+    expect(await page.textContent('#status')).toContain('Loaded checkpoint.safetensors');
+    expect(await problems()).toEqual([]);
+  }, 60_000);
+
+  it('watches the loaded policy: the carts move, nothing learns', async () => {
+    const before = await readStats(page);
+    await page.click('#watch');
+    await waitFor('watch mode', 30_000, () => readStats(page), (s) => s.state === 'watching', problems);
+    const detail = page.locator('#detail');
+    const shot = await detail.screenshot();
+    const moved = await waitFor('carts moving', 30_000, () => detail.screenshot(), (next) => !next.equals(shot), problems);
+    expect(moved.length).toBeGreaterThan(0);
+    const after = await readStats(page);
+    expect(after.updates).toBe(before.updates);
+    await page.click('#watch');
+    await waitFor('watch mode left', 30_000, () => readStats(page), (s) => s.state === 'paused', problems);
+    expect(await problems()).toEqual([]);
+  }, 90_000);
+
+  it('watches a policy the CLI trained headless', async () => {
+    const runDir = join(siteDir, 'cli-run');
+    cli(['train', '--out', runDir, '--eval-episodes', '0', '--no-plots', '--json']);
+    await page.setInputFiles('#upload', join(runDir, 'checkpoint.safetensors'));
+    await waitFor('CLI checkpoint loaded', 30_000, () => page.textContent('#grid-caption'), (text) => Boolean(text?.includes('All 16 environments')), problems);
+    expect((await readStats(page)).meanReturn).toBeGreaterThan(400);
+    await page.selectOption('#speed', '64');
+    await page.click('#watch');
+    const watched = await waitFor(
+      'episodes watched',
+      60_000,
+      () => page.textContent('#status'),
+      (text) => /episodes watched: \d/.test(text ?? ''),
+      problems,
+    );
+    expect(Number(/episodes watched: (\d+(?:\.\d+)?)/.exec(watched!)![1])).toBeGreaterThan(400);
+    await page.click('#watch');
+    await waitFor('watch mode left', 30_000, () => readStats(page), (s) => s.state === 'paused', problems);
+    await page.selectOption('#speed', '8');
+    expect(await problems()).toEqual([]);
+  }, 120_000);
+
+  it("controls: a bad value is refused with the CLI flag's message; Reset applies a good one", async () => {
+    const numEnvs = page.locator('#config-num-envs');
+    await numEnvs.fill('lots');
+    await numEnvs.dispatchEvent('change');
+    expect(await page.textContent('.field-error')).toContain('--num-envs must be a finite number');
+    await page.click('#reset');
+    await waitFor('refusal', 10_000, () => page.textContent('#status'), (text) => Boolean(text?.startsWith('Not applied: --num-envs')), problems);
+    await numEnvs.fill('32');
+    await numEnvs.dispatchEvent('change');
+    expect(await page.isVisible('#reset-hint')).toBe(true);
+    await page.click('#reset');
+    const reset = await waitFor('reset', 10_000, () => readStats(page), (s) => s.state === 'ready', problems);
+    expect(reset.envSteps).toBe(0);
+    expect(await page.textContent('#grid-caption')).toContain('All 32 environments');
+    expect(new URL(page.url()).searchParams.get('num-envs')).toBe('32');
+    await page.click('#start');
+    await waitFor('training again', 30_000, () => readStats(page), (s) => s.state === 'training' && s.envSteps > 0, problems);
+    expect(await problems()).toEqual([]);
+  }, 60_000);
+
+  it('says which browsers and settings provide WebGPU when there is none', async () => {
+    const noGpu = await browser.newPage();
+    const noGpuProblems = watchProblems(noGpu);
+    await noGpu.addInitScript(() => delete (Navigator.prototype as { gpu?: unknown }).gpu);
+    await noGpu.goto(pageUrl);
+    await noGpu.waitForSelector('#no-webgpu:not([hidden])', { timeout: 30_000 });
+    const message = await noGpu.textContent('#no-webgpu');
+    expect(message).toContain('needs WebGPU');
+    expect(message).toMatch(/Chrome/);
+    expect(message).toMatch(/Safari/);
+    expect(message).toMatch(/Firefox/);
+    expect(await noGpu.isHidden('#app')).toBe(true);
+    expect(await noGpuProblems()).toEqual([]);
+    await noGpu.close();
+  }, 60_000);
+});
