@@ -37,6 +37,23 @@ export interface RolloutTensors {
   lastValues: Float64Array; // [N], stateValue(s_T)
 }
 
+/** Zeroed rollout tensors for T steps of N envs. */
+export function allocateRollout(T: number, N: number): RolloutTensors {
+  const rows = T * N;
+  return {
+    T,
+    N,
+    obs: new Float32Array(rows * 4),
+    actions: new Uint32Array(rows),
+    terminated: new Uint8Array(rows),
+    truncated: new Uint8Array(rows),
+    rewards: new Float64Array(rows),
+    values: new Float64Array(rows),
+    bootstrapValues: new Float64Array(rows),
+    lastValues: new Float64Array(N),
+  };
+}
+
 export interface CpuRollout extends RolloutTensors {
   logits: Float64Array; // [T×N×A]
   uniforms: Float64Array; // [T×N], the u each sample drew
@@ -101,16 +118,7 @@ export function rolloutCollect(args: RolloutArgs): CpuRollout {
   const f32 = new Float32Array(envs.buffer);
   const rows = T * N;
   const out: CpuRollout = {
-    T,
-    N,
-    obs: new Float32Array(rows * 4),
-    actions: new Uint32Array(rows),
-    terminated: new Uint8Array(rows),
-    truncated: new Uint8Array(rows),
-    rewards: new Float64Array(rows),
-    values: new Float64Array(rows),
-    bootstrapValues: new Float64Array(rows),
-    lastValues: new Float64Array(N),
+    ...allocateRollout(T, N),
     logits: new Float64Array(rows * A),
     uniforms: new Float64Array(rows),
     sampledActions: new Uint32Array(rows),

@@ -82,6 +82,13 @@ export function dispatch(pass: GPUComputePassEncoder, ctx: GpuContext, kernel: K
   pass.dispatchWorkgroups(x, y);
 }
 
+/** Dispatches exactly `workgroups` workgroups (kernels that reduce in a fixed number of groups). */
+export function dispatchGroups(pass: GPUComputePassEncoder, kernel: Kernel, entryPoint: string, group: GPUBindGroup, workgroups: number) {
+  pass.setPipeline(kernel.pipelines[entryPoint]);
+  pass.setBindGroup(0, group);
+  pass.dispatchWorkgroups(workgroups);
+}
+
 /** The largest element count whose per-element storage of `bytesPerElement` fits one binding. */
 export function maxElementsForBinding(device: GPUDevice, bytesPerElement: number): number {
   const bytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);

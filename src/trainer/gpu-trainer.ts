@@ -12,7 +12,7 @@
 import { initParams } from '../cpu/init.ts';
 import { cartPoleParams, cartPoleShaderConstants, type CartPoleParams } from '../env/cartpole-params.ts';
 import type { TrainConfig } from '../config.ts';
-import { bindGroup, createKernel, createStorageBuffer, createUniformBuffer, dispatch, maxElementsForBinding, readBuffer, type Kernel } from '../gpu/kernel.ts';
+import { bindGroup, createKernel, createStorageBuffer, createUniformBuffer, dispatch, dispatchGroups, maxElementsForBinding, readBuffer, type Kernel } from '../gpu/kernel.ts';
 import { paramLayout, type NetShape, type ParamLayout } from '../model/layout.ts';
 import type { GpuContext } from '../platform/gpu-context.ts';
 
@@ -258,23 +258,17 @@ export class GpuTrainer {
           dispatch(pass, ctx, k.advantages, 'computeAdvantages', g.advantages, n);
           break;
         case 'moments':
-          pass.setPipeline(k.advantages.pipelines.advantageMoments);
-          pass.setBindGroup(0, g.advantages);
-          pass.dispatchWorkgroups(1);
+          dispatchGroups(pass, k.advantages, 'advantageMoments', g.advantages, 1);
           break;
         // UPDATE NETWORK
         case 'backward':
-          pass.setPipeline(k.backward.pipelines.actorCriticBackward);
-          pass.setBindGroup(0, g.backward);
-          pass.dispatchWorkgroups(this.backwardGroups);
+          dispatchGroups(pass, k.backward, 'actorCriticBackward', g.backward, this.backwardGroups);
           break;
         case 'reduce':
           dispatch(pass, ctx, k.optimizer, 'reduceGradients', g.optimizer, this.layout.total + 3);
           break;
         case 'norm':
-          pass.setPipeline(k.optimizer.pipelines.gradNorm);
-          pass.setBindGroup(0, g.optimizer);
-          pass.dispatchWorkgroups(1);
+          dispatchGroups(pass, k.optimizer, 'gradNorm', g.optimizer, 1);
           break;
         case 'optimizer':
           dispatch(pass, ctx, k.optimizer, 'optimizerStep', g.optimizer, this.layout.total);

@@ -6,7 +6,7 @@
 import { expect } from 'vitest';
 import { defaultConfig, type TrainConfig } from '../../src/config.ts';
 import { resetComponent } from '../../src/cpu/cartpole.ts';
-import { ENV_SLOT_WORDS, type RolloutTensors } from '../../src/cpu/rollout.ts';
+import { allocateRollout, ENV_SLOT_WORDS, type RolloutTensors } from '../../src/cpu/rollout.ts';
 import type { UpdateTargets } from '../../src/cpu/update.ts';
 import { readBuffer } from '../../src/gpu/kernel.ts';
 import { METRIC_SLOTS, NUM_METRICS, type GpuTrainer } from '../../src/trainer/gpu-trainer.ts';
@@ -75,18 +75,7 @@ export async function readUpdate(trainer: GpuTrainer): Promise<GpuUpdate> {
   const valueBuf = await readF32(trainer, b.values, (rows + N) * 4);
   const targetBuf = await readF32(trainer, b.targets, rows * 4);
   const stats = new Uint32Array(await readBuffer(trainer.ctx, b.stats, 16));
-  const rollout: RolloutTensors = {
-    T,
-    N,
-    obs,
-    actions: new Uint32Array(rows),
-    terminated: new Uint8Array(rows),
-    truncated: new Uint8Array(rows),
-    rewards: new Float64Array(rows),
-    values: new Float64Array(rows),
-    bootstrapValues: new Float64Array(rows),
-    lastValues: new Float64Array(N),
-  };
+  const rollout: RolloutTensors = { ...allocateRollout(T, N), obs };
   const targets: UpdateTargets = { advantages: new Float64Array(rows), returns: new Float64Array(rows), weights: new Uint8Array(rows) };
   const targetWeights = new Float32Array(rows);
   for (let i = 0; i < rows; i++) {
