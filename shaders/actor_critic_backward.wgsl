@@ -26,6 +26,7 @@
 @group(0) @binding(8) var<storage, read> metrics: array<f32>;
 
 const CHUNK: u32 = 64u;   // = the workgroup size of this entry point
+override units_per_thread: u32 = 1u;   // 1, or 4 for H >= 256 (hidden_units_by4)
 var<workgroup> sh_x: array<vec4<f32>, CHUNK>;
 var<workgroup> sh_dz: array<vec2<f32>, CHUNK>;   // dLoss/dlogits per row
 var<workgroup> sh_dv: array<vec2<f32>, CHUNK>;   // dLoss/dV (or dQ per action) per row
@@ -45,6 +46,116 @@ fn reduce_chunk(lid: u32, v: vec4<f32>) -> vec4<f32> {
 
 fn accumulate(index: u32, value: f32, first: bool) {
   if (first) { partials[index] = value; } else { partials[index] += value; }
+}
+
+// Thread `lid` owns hidden units lid, lid + 64, ...: one at a time over the chunk's rows.
+fn hidden_units_by1(lid: u32, base: u32, first: bool) {
+  let h = hidden_size;
+  for (var j = lid; j < h; j += CHUNK) {
+    let w1a = packed[4u * j];
+    let b1a = packed[4u * j + 1u].x;
+    let w2a = packed[4u * j + 1u].yz;
+    let w1c = packed[4u * j + 2u];
+    let b1c = packed[4u * j + 3u].x;
+    let w2c = packed[4u * j + 3u].yz;
+    var dw1a = vec4<f32>(0.0);
+    var dw1c = vec4<f32>(0.0);
+    var db1a = 0.0;
+    var db1c = 0.0;
+    var dw2a = vec2<f32>(0.0);
+    var dw2c = vec2<f32>(0.0);
+    for (var r = 0u; r < CHUNK; r++) {
+      let xr = sh_x[r];
+      let gz = sh_dz[r];
+      let gv = sh_dv[r];
+      let pre_a = b1a + dot(xr, w1a);
+      let ha = activate(pre_a);
+      let dha = dot(gz, w2a) * activate_grad(pre_a, ha);
+      dw2a += ha * gz;
+      dw1a += xr * dha;
+      db1a += dha;
+      let pre_c = b1c + dot(xr, w1c);
+      let hc = activate(pre_c);
+      let dhc = dot(gv, w2c) * activate_grad(pre_c, hc);
+      dw2c += hc * gv;
+      dw1c += xr * dhc;
+      db1c += dhc;
+    }
+    for (var i = 0u; i < OBS_SIZE; i++) {
+      accumulate(base + off_actor_w1 + i * h + j, dw1a[i], first);
+      accumulate(base + off_critic_w1 + i * h + j, dw1c[i], first);
+    }
+    accumulate(base + off_actor_b1 + j, db1a, first);
+    accumulate(base + off_critic_b1 + j, db1c, first);
+    accumulate(base + off_actor_w2 + 2u * j, dw2a.x, first);
+    accumulate(base + off_actor_w2 + 2u * j + 1u, dw2a.y, first);
+    accumulate(base + off_critic_w2 + j * value_outputs, dw2c.x, first);
+    if (value_outputs == 2u) { accumulate(base + off_critic_w2 + 2u * j + 1u, dw2c.y, first); }
+  }
+}
+
+fn unit_pack(j: u32, ok: bool, k: u32) -> vec4<f32> {
+  return select(vec4<f32>(0.0), packed[4u * j + k], ok);
+}
+
+// Thread `lid` owns units lid, lid + 64, lid + 128, lid + 192 of each block of 256, four at a time:
+// each row read from workgroup memory serves four units (for H >= 256; the reads bound the
+// one-unit loop on lavapipe). Columns of the mat4x4s are units.
+fn hidden_units_by4(lid: u32, base: u32, first: bool) {
+  let h = hidden_size;
+  for (var block = 0u; block * 256u < h; block++) {
+    let j = vec4<u32>(block * 256u + lid) + vec4<u32>(0u, 64u, 128u, 192u);
+    let ok = j < vec4<u32>(h);
+    let w1a = mat4x4<f32>(unit_pack(j.x, ok.x, 0u), unit_pack(j.y, ok.y, 0u), unit_pack(j.z, ok.z, 0u), unit_pack(j.w, ok.w, 0u));
+    let ra = mat4x4<f32>(unit_pack(j.x, ok.x, 1u), unit_pack(j.y, ok.y, 1u), unit_pack(j.z, ok.z, 1u), unit_pack(j.w, ok.w, 1u));
+    let w1c = mat4x4<f32>(unit_pack(j.x, ok.x, 2u), unit_pack(j.y, ok.y, 2u), unit_pack(j.z, ok.z, 2u), unit_pack(j.w, ok.w, 2u));
+    let rc = mat4x4<f32>(unit_pack(j.x, ok.x, 3u), unit_pack(j.y, ok.y, 3u), unit_pack(j.z, ok.z, 3u), unit_pack(j.w, ok.w, 3u));
+    // (b1, w2[:, 0], w2[:, 1]) of the four units, from the packed (b1, w2_0, w2_1, 0) rows.
+    let rta = transpose(ra);
+    let rtc = transpose(rc);
+    var dw1a = mat4x4<f32>();
+    var dw1c = mat4x4<f32>();
+    var db1a = vec4<f32>(0.0);
+    var db1c = vec4<f32>(0.0);
+    var dw2a0 = vec4<f32>(0.0);
+    var dw2a1 = vec4<f32>(0.0);
+    var dw2c0 = vec4<f32>(0.0);
+    var dw2c1 = vec4<f32>(0.0);
+    for (var r = 0u; r < CHUNK; r++) {
+      let xr = sh_x[r];
+      let gz = sh_dz[r];
+      let gv = sh_dv[r];
+      let pre_a = rta[0] + xr * w1a;
+      let ha = activate4(pre_a);
+      let dha = (gz.x * rta[1] + gz.y * rta[2]) * activate_grad4(pre_a, ha);
+      dw2a0 += ha * gz.x;
+      dw2a1 += ha * gz.y;
+      dw1a += mat4x4<f32>(xr * dha.x, xr * dha.y, xr * dha.z, xr * dha.w);
+      db1a += dha;
+      let pre_c = rtc[0] + xr * w1c;
+      let hc = activate4(pre_c);
+      let dhc = (gv.x * rtc[1] + gv.y * rtc[2]) * activate_grad4(pre_c, hc);
+      dw2c0 += hc * gv.x;
+      dw2c1 += hc * gv.y;
+      dw1c += mat4x4<f32>(xr * dhc.x, xr * dhc.y, xr * dhc.z, xr * dhc.w);
+      db1c += dhc;
+    }
+    for (var u = 0u; u < 4u; u++) {
+      if (ok[u]) {
+        let ju = j[u];
+        for (var i = 0u; i < OBS_SIZE; i++) {
+          accumulate(base + off_actor_w1 + i * h + ju, dw1a[u][i], first);
+          accumulate(base + off_critic_w1 + i * h + ju, dw1c[u][i], first);
+        }
+        accumulate(base + off_actor_b1 + ju, db1a[u], first);
+        accumulate(base + off_critic_b1 + ju, db1c[u], first);
+        accumulate(base + off_actor_w2 + 2u * ju, dw2a0[u], first);
+        accumulate(base + off_actor_w2 + 2u * ju + 1u, dw2a1[u], first);
+        accumulate(base + off_critic_w2 + ju * value_outputs, dw2c0[u], first);
+        if (value_outputs == 2u) { accumulate(base + off_critic_w2 + 2u * ju + 1u, dw2c1[u], first); }
+      }
+    }
+  }
 }
 
 @compute @workgroup_size(64)
@@ -93,47 +204,7 @@ fn actorCriticBackward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_inv
     workgroupBarrier();
 
     // Phase 2: each thread runs its hidden units over the chunk's rows.
-    for (var j = lid; j < h; j += CHUNK) {
-      let w1a = packed[4u * j];
-      let b1a = packed[4u * j + 1u].x;
-      let w2a = packed[4u * j + 1u].yz;
-      let w1c = packed[4u * j + 2u];
-      let b1c = packed[4u * j + 3u].x;
-      let w2c = packed[4u * j + 3u].yz;
-      var dw1a = vec4<f32>(0.0);
-      var dw1c = vec4<f32>(0.0);
-      var db1a = 0.0;
-      var db1c = 0.0;
-      var dw2a = vec2<f32>(0.0);
-      var dw2c = vec2<f32>(0.0);
-      for (var r = 0u; r < CHUNK; r++) {
-        let xr = sh_x[r];
-        let gz = sh_dz[r];
-        let gv = sh_dv[r];
-        let pre_a = b1a + dot(xr, w1a);
-        let ha = activate(pre_a);
-        let dha = dot(gz, w2a) * activate_grad(pre_a, ha);
-        dw2a += ha * gz;
-        dw1a += xr * dha;
-        db1a += dha;
-        let pre_c = b1c + dot(xr, w1c);
-        let hc = activate(pre_c);
-        let dhc = dot(gv, w2c) * activate_grad(pre_c, hc);
-        dw2c += hc * gv;
-        dw1c += xr * dhc;
-        db1c += dhc;
-      }
-      for (var i = 0u; i < OBS_SIZE; i++) {
-        accumulate(base + off_actor_w1 + i * h + j, dw1a[i], first);
-        accumulate(base + off_critic_w1 + i * h + j, dw1c[i], first);
-      }
-      accumulate(base + off_actor_b1 + j, db1a, first);
-      accumulate(base + off_critic_b1 + j, db1c, first);
-      accumulate(base + off_actor_w2 + 2u * j, dw2a.x, first);
-      accumulate(base + off_actor_w2 + 2u * j + 1u, dw2a.y, first);
-      accumulate(base + off_critic_w2 + j * value_outputs, dw2c.x, first);
-      if (value_outputs == 2u) { accumulate(base + off_critic_w2 + 2u * j + 1u, dw2c.y, first); }
-    }
+    if (units_per_thread == 4u) { hidden_units_by4(lid, base, first); } else { hidden_units_by1(lid, base, first); }
     workgroupBarrier();
   }
 

@@ -41,3 +41,40 @@ fn state_value(x: vec4<f32>) -> f32 {
   if (value_outputs == 1u) { return v.x; }
   return dot(exp(log_softmax(actor_logits(x))), v);
 }
+
+// The same forward passes for four observations at once (the columns of x): each packed weight read
+// serves four envs. Results as mat2x4: [0] = first output of the four envs, [1] = second.
+fn actor_logits4(x: mat4x4<f32>) -> mat2x4<f32> {
+  var z0 = vec4<f32>(0.0);
+  var z1 = vec4<f32>(0.0);
+  for (var j = 0u; j < hidden_size; j++) {
+    let rest = packed[4u * j + 1u];
+    let h = activate4(rest.x + packed[4u * j] * x);
+    z0 += h * rest.y;
+    z1 += h * rest.z;
+  }
+  let b = packed[4u * hidden_size];
+  return mat2x4<f32>(z0 + b.x, z1 + b.y);
+}
+
+fn critic_values4(x: mat4x4<f32>) -> mat2x4<f32> {
+  var v0 = vec4<f32>(0.0);
+  var v1 = vec4<f32>(0.0);
+  for (var j = 0u; j < hidden_size; j++) {
+    let rest = packed[4u * j + 3u];
+    let h = activate4(rest.x + packed[4u * j + 2u] * x);
+    v0 += h * rest.y;
+    v1 += h * rest.z;
+  }
+  let b = packed[4u * hidden_size];
+  return mat2x4<f32>(v0 + b.z, v1 + b.w);
+}
+
+fn state_values4(x: mat4x4<f32>) -> vec4<f32> {
+  let v = critic_values4(x);
+  if (value_outputs == 1u) { return v[0]; }
+  let z = actor_logits4(x);
+  let m = max(z[0], z[1]);
+  let lse = m + log(exp(z[0] - m) + exp(z[1] - m));
+  return exp(z[0] - lse) * v[0] + exp(z[1] - lse) * v[1];
+}

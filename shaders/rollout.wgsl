@@ -36,6 +36,29 @@ fn greedy_action(z: vec2<f32>) -> u32 {
   return select(0u, 1u, z.y > z.x);
 }
 
+// Everything of step t of one env after the forward passes: store the row, sample, step, autoreset.
+fn advance(env: u32, t: u32, s: ptr<function, vec4<f32>>, c: ptr<function, EnvCounters>, z: vec2<f32>, v: vec2<f32>) {
+  let row = t * train.num_envs + env;
+  obs_buf[row] = *s;
+  logits_buf[row] = z;
+  let u = rng_uniform(vec4<u32>(train.seed, RNG_STREAM_ACTION, env, train.update * train.n_steps + t));
+  let action = sample_action(log_softmax(z), u);
+  let value = select(v.x, v.y, value_outputs == 2u && action == 1u);
+  let done_bits = step_env(s, c, action);
+  var bootstrap = 0.0;
+  if (done_bits == 2u) { bootstrap = state_value(*s); }   // time limit only: the episode could go on
+  value_buf[row] = vec4<f32>(value, bootstrap, 1.0, 0.0);
+  step_info[row] = action | (done_bits << 8u);
+  if (done_bits != 0u) {
+    record_finished_episode((*c).episode_return, (*c).elapsed);
+    (*c).episode += 1u;
+    (*c).elapsed = 0u;
+    (*c).episode_return = 0.0;
+    *s = reset_state(train.seed, env, (*c).episode);
+  }
+}
+
+// One env per invocation: for small N, where latency (T steps in sequence) is what counts.
 @compute @workgroup_size(workgroup_size)
 fn rolloutCollect(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                   @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -45,29 +68,49 @@ fn rolloutCollect(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocati
   var s = envs[env].s;
   var c = envs[env].c;
   for (var t = 0u; t < train.n_steps; t++) {
-    let row = t * n + env;
-    obs_buf[row] = s;
-    let z = actor_logits(s);
-    logits_buf[row] = z;
-    let u = rng_uniform(vec4<u32>(train.seed, RNG_STREAM_ACTION, env, train.update * train.n_steps + t));
-    let action = sample_action(log_softmax(z), u);
-    let v = critic_values(s);
-    let value = select(v.x, v.y, value_outputs == 2u && action == 1u);
-    let done_bits = step_env(&s, &c, action);
-    var bootstrap = 0.0;
-    if (done_bits == 2u) { bootstrap = state_value(s); }   // time limit only: the episode could go on
-    value_buf[row] = vec4<f32>(value, bootstrap, 1.0, 0.0);
-    step_info[row] = action | (done_bits << 8u);
-    if (done_bits != 0u) {
-      record_finished_episode(c.episode_return, c.elapsed);
-      c.episode += 1u;
-      c.elapsed = 0u;
-      c.episode_return = 0.0;
-      s = reset_state(train.seed, env, c.episode);
-    }
+    advance(env, t, &s, &c, actor_logits(s), critic_values(s));
   }
   value_buf[train.n_steps * n + env] = vec4<f32>(state_value(s), 0.0, 0.0, 0.0);
   envs[env] = EnvSlot(s, c);
+}
+
+// Four envs per invocation (envs 4i .. 4i+3), their forward passes batched: each weight read from the
+// packed buffer serves four envs. For large N, where throughput is what counts (measured on lavapipe:
+// the weight reads, not the arithmetic, bound the one-env kernel).
+@compute @workgroup_size(workgroup_size)
+fn rolloutCollect4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                   @builtin(num_workgroups) nwg: vec3<u32>) {
+  let first = flat_index(wid, lid, nwg) * 4u;
+  let n = train.num_envs;
+  if (first >= n) { return; }
+  var s: array<vec4<f32>, 4>;
+  var c: array<EnvCounters, 4>;
+  for (var e = 0u; e < 4u; e++) {
+    if (first + e < n) {
+      s[e] = envs[first + e].s;
+      c[e] = envs[first + e].c;
+    } else {
+      s[e] = vec4<f32>(0.0);
+      c[e] = EnvCounters(0u, 0u, 0.0, 0u);
+    }
+  }
+  for (var t = 0u; t < train.n_steps; t++) {
+    let x = mat4x4<f32>(s[0], s[1], s[2], s[3]);
+    let z = actor_logits4(x);
+    let v = critic_values4(x);
+    for (var e = 0u; e < 4u; e++) {
+      if (first + e < n) {
+        advance(first + e, t, &s[e], &c[e], vec2<f32>(z[0][e], z[1][e]), vec2<f32>(v[0][e], v[1][e]));
+      }
+    }
+  }
+  let last = state_values4(mat4x4<f32>(s[0], s[1], s[2], s[3]));
+  for (var e = 0u; e < 4u; e++) {
+    if (first + e < n) {
+      value_buf[train.n_steps * n + first + e] = vec4<f32>(last[e], 0.0, 0.0, 0.0);
+      envs[first + e] = EnvSlot(s[e], c[e]);
+    }
+  }
 }
 
 // Reset of every env of the trainer: episode 0 from the seeded reset distribution.

@@ -70,6 +70,16 @@ fn activate(pre: f32) -> f32 {
   return max(pre, 0.0);
 }
 
+fn activate4(pre: vec4<f32>) -> vec4<f32> {
+  if (activation == 1u) { return tanh(clamp(pre, vec4<f32>(-15.0), vec4<f32>(15.0))); }
+  return max(pre, vec4<f32>(0.0));
+}
+
+fn activate_grad4(pre: vec4<f32>, out: vec4<f32>) -> vec4<f32> {
+  if (activation == 1u) { return 1.0 - out * out; }
+  return select(vec4<f32>(0.0), vec4<f32>(1.0), pre > vec4<f32>(0.0));
+}
+
 // d activation / d pre, from the pre-activation (ReLU) or the output (tanh).
 fn activate_grad(pre: f32, out: f32) -> f32 {
   if (activation == 1u) { return 1.0 - out * out; }

@@ -41,6 +41,8 @@ const UNIFORM_BYTES = 96;
 /** shaders/network.wgsl's PACKED_VEC4S × 16: the packed weights of H <= 1023 hidden units. */
 const PACKED_BYTES = 4096 * 16;
 const BACKWARD_CHUNK = 64;
+/** From this many envs the rollout steps four envs per invocation (throughput over latency). */
+const BATCHED_ROLLOUT_MIN_ENVS = 1024;
 /** Workgroups of the backward pass: enough to fill a large GPU, few enough that reducing them is cheap. */
 const MAX_BACKWARD_GROUPS = 256;
 
@@ -128,7 +130,7 @@ export class GpuTrainer {
         label: 'rollout',
         stems: ['rng', 'cartpole_dynamics', 'train_params', 'network', 'rollout'],
         bindings: ['uniform', 'uniform', S, S, S, S, S, S],
-        entryPoints: ['rolloutCollect', 'rolloutReset', 'evaluatePolicy'],
+        entryPoints: ['rolloutCollect', 'rolloutCollect4', 'rolloutReset', 'evaluatePolicy'],
         constants: { ...trainConstants, ...cartPoleShaderConstants(this.envParams) },
       }),
       advantages: createKernel(ctx, {
@@ -143,7 +145,7 @@ export class GpuTrainer {
         stems: ['train_params', 'network', 'actor_critic_backward'],
         bindings: ['uniform', 'uniform', R, R, R, R, R, S, R],
         entryPoints: ['actorCriticBackward'],
-        constants: trainConstants,
+        constants: { ...trainConstants, units_per_thread: config.hidden >= 256 ? 4 : 1 },
       }),
       optimizer: createKernel(ctx, {
         label: 'optimizer',
@@ -251,7 +253,8 @@ export class GpuTrainer {
       switch (phase) {
         // COLLECT ROLLOUT
         case 'rollout':
-          dispatch(pass, ctx, k.rollout, 'rolloutCollect', g.rollout, n);
+          if (n >= BATCHED_ROLLOUT_MIN_ENVS) dispatch(pass, ctx, k.rollout, 'rolloutCollect4', g.rollout, Math.ceil(n / 4));
+          else dispatch(pass, ctx, k.rollout, 'rolloutCollect', g.rollout, n);
           break;
         // CALCULATE TARGETS
         case 'advantages':

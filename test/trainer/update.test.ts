@@ -44,6 +44,8 @@ const A2C = { algo: 'a2c', activation: 'tanh', hidden: 4 } as const;
 const REINFORCE = { algo: 'reinforce', activation: 'relu', hidden: 72 } as const;
 const QAC = { algo: 'qac', activation: 'tanh', hidden: 72 } as const;
 const TDAC = { algo: 'tdac', activation: 'relu', hidden: 72 } as const;
+// H >= 256 switches the backward to four hidden units per thread; 300 leaves a partial block of 256.
+const WIDE = { algo: 'a2c', activation: 'relu', hidden: 300 } as const;
 
 /**
  * Dawn hands out an existing pipeline for an identical descriptor only while that pipeline is alive:
@@ -102,6 +104,11 @@ const CASES: Case[] = [
     name: 'tdac, relu, Adam, raw advantages, N = 1, T = 6, pole falls on the time limit',
     config: { ...TDAC, numEnvs: 1, nSteps: 6, optimizer: 'adam', normalizeAdvantage: false, seed: 13 },
     scenarios: [[0, 'bothAtOnce']],
+  },
+  {
+    name: 'a2c, relu, H = 300, N = 1030, T = 8: four envs per rollout invocation (a partial last one), four hidden units per backward thread',
+    config: { ...WIDE, numEnvs: 1030, nSteps: 8, optimizer: 'adam', normalizeAdvantage: true, entCoef: 0.01, seed: 15 },
+    scenarios: [[0, 'truncatedInside'], [1025, 'terminatedInside'], [1028, 'bothAtOnce'], [1029, 'truncatedLast']],
   },
   {
     name: 'tdac, relu, RMSprop, normalized, N = 64, T = 16, episode ends injected',
@@ -333,7 +340,7 @@ describe('the CPU references themselves', () => {
 describe('update 0: GPU vs CPU reference, tensor by tensor, from identical parameters, env slots and RNG counters', () => {
   for (const c of CASES) it(c.name, () => checkUpdateZero(c));
 
-  it('N = 65535·64 + 1, T = 1, H = 4: rolloutReset, rolloutCollect and computeAdvantages fold into a 2-D grid', async () => {
+  it('N = 65535·64 + 1, T = 1, H = 4: rolloutReset and computeAdvantages fold into a 2-D grid, rolloutCollect4 spans every env', async () => {
     const config = trainConfig({ ...A2C, numEnvs: 65535 * 64 + 1, nSteps: 1, entCoef: 0.01, seed: 15 });
     const { numEnvs: N, seed } = config;
     const trainer = makeTrainer(config);
