@@ -100,7 +100,12 @@ fn rolloutCollect4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
     let v = critic_values4(x);
     for (var e = 0u; e < 4u; e++) {
       if (first + e < n) {
-        advance(first + e, t, &s[e], &c[e], vec2<f32>(z[0][e], z[1][e]), vec2<f32>(v[0][e], v[1][e]));
+        // Through locals, not &s[e]: naga (Firefox) fails on pointers into arrays passed to functions.
+        var se = s[e];
+        var ce = c[e];
+        advance(first + e, t, &se, &ce, vec2<f32>(z[0][e], z[1][e]), vec2<f32>(v[0][e], v[1][e]));
+        s[e] = se;
+        c[e] = ce;
       }
     }
   }

@@ -3,7 +3,7 @@
  * autoreset. Each call here submits and reads back, so it is for scripts, tests and inspection;
  * the trainer encodes the same kernel into its own command buffers without any readback.
  */
-import { bindGroup, createKernel, createStorageBuffer, createUniformBuffer, dispatch, maxElementsForBinding, readBuffer, type Kernel } from '../gpu/kernel.ts';
+import { bindGroup, createKernel, createStorageBuffer, createUniformBuffer, dispatch, maxElementsForBinding, readBuffer, type Kernel, type KernelSpec } from '../gpu/kernel.ts';
 import type { GpuContext } from '../platform/gpu-context.ts';
 import { cartPoleParams, cartPoleShaderConstants, type CartPoleId, type CartPoleParams } from './cartpole-params.ts';
 
@@ -62,14 +62,14 @@ export function checkNumEnvs(device: GPUDevice, numEnvs: number): void {
   }
 }
 
-export function createCartPoleKernel(ctx: GpuContext, params: CartPoleParams): Kernel {
-  return createKernel(ctx, {
+export function cartPoleKernelSpec(params: CartPoleParams): KernelSpec {
+  return {
     label: 'cartpole',
     stems: ['rng', 'cartpole_dynamics', 'cartpole'],
     bindings: ['uniform', 'storage', 'storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage'],
     entryPoints: ['cartpoleReset', 'cartpoleStep', 'cartpoleRandomRollout'],
     constants: cartPoleShaderConstants(params),
-  });
+  };
 }
 
 export class CartPoleVecEnv {
@@ -83,7 +83,7 @@ export class CartPoleVecEnv {
   constructor(readonly ctx: GpuContext, readonly numEnvs: number, options: CartPoleVecEnvOptions) {
     checkNumEnvs(ctx.device, numEnvs);
     this.params = cartPoleParams(options.env ?? 'CartPole-v1', options.params);
-    this.kernel = createCartPoleKernel(ctx, this.params);
+    this.kernel = createKernel(ctx, cartPoleKernelSpec(this.params));
     const n = numEnvs;
     this.buffers = {
       params: createUniformBuffer(ctx, 'cartpole.params', 16),

@@ -12,7 +12,7 @@
 import { initParams } from '../cpu/init.ts';
 import { cartPoleParams, cartPoleShaderConstants, type CartPoleParams } from '../env/cartpole-params.ts';
 import type { TrainConfig } from '../config.ts';
-import { bindGroup, createKernel, createStorageBuffer, createUniformBuffer, dispatch, dispatchGroups, maxElementsForBinding, readBuffer, type Kernel } from '../gpu/kernel.ts';
+import { bindGroup, createKernel, createStorageBuffer, createUniformBuffer, dispatch, dispatchGroups, maxElementsForBinding, readBuffer, type Kernel, type KernelSpec } from '../gpu/kernel.ts';
 import { paramLayout, type NetShape, type ParamLayout } from '../model/layout.ts';
 import type { GpuContext } from '../platform/gpu-context.ts';
 
@@ -56,6 +56,69 @@ const BYTES_PER_ROW = 16;
 /** The largest N that fits this adapter for T steps, or why none does. */
 export function maxTrainEnvs(device: GPUDevice, nSteps: number): number {
   return Math.floor(maxElementsForBinding(device, BYTES_PER_ROW) / (nSteps + 1));
+}
+
+/**
+ * The trainer's four shader modules (stems, bindings, entry points, override constants) for a config:
+ * what GpuTrainer compiles, and what test/platform/naga.test.ts compiles under a second WebGPU
+ * implementation.
+ */
+export function trainerKernelSpecs(config: TrainConfig, layout: ParamLayout, envParams: CartPoleParams): Record<KernelName, KernelSpec> {
+  const shape = netShapeOf(config);
+  const l = layout;
+  const trainConstants = {
+    hidden_size: config.hidden,
+    value_outputs: shape.valueOutputs,
+    activation: config.activation === 'tanh' ? 1 : 0,
+    algo: ALGO_IDS[config.algo],
+    off_actor_w1: l.actorW1.offset,
+    off_actor_b1: l.actorB1.offset,
+    off_actor_w2: l.actorW2.offset,
+    off_actor_b2: l.actorB2.offset,
+    off_critic_w1: l.criticW1.offset,
+    off_critic_b1: l.criticB1.offset,
+    off_critic_w2: l.criticW2.offset,
+    off_critic_b2: l.criticB2.offset,
+    num_params: layout.total,
+  };
+  const S = 'storage' as const;
+  const R = 'read-only-storage' as const;
+  return {
+    rollout: {
+      label: 'rollout',
+      stems: ['rng', 'cartpole_dynamics', 'train_params', 'network', 'rollout'],
+      bindings: ['uniform', 'uniform', S, S, S, S, S, S],
+      entryPoints: ['rolloutCollect', 'rolloutCollect4', 'rolloutReset', 'evaluatePolicy'],
+      constants: { ...trainConstants, ...cartPoleShaderConstants(envParams) },
+    },
+    advantages: {
+      label: 'advantages',
+      stems: ['train_params', 'advantages'],
+      bindings: ['uniform', R, R, S, S],
+      entryPoints: ['computeAdvantages', 'advantageMoments'],
+      constants: trainConstants,
+    },
+    backward: {
+      label: 'actorCriticBackward',
+      stems: ['train_params', 'network', 'actor_critic_backward'],
+      bindings: ['uniform', 'uniform', R, R, R, R, R, S, R],
+      entryPoints: ['actorCriticBackward'],
+      constants: { ...trainConstants, units_per_thread: config.hidden >= 256 ? 4 : 1 },
+    },
+    optimizer: {
+      label: 'optimizer',
+      stems: ['train_params', 'optimizer'],
+      bindings: ['uniform', S, S, S, S, R, S, S],
+      entryPoints: ['reduceGradients', 'gradNorm', 'optimizerStep', 'packWeights'],
+      constants: trainConstants,
+    },
+  };
+}
+
+type KernelName = 'rollout' | 'advantages' | 'backward' | 'optimizer';
+
+function mapKernels<T>(specs: Record<KernelName, KernelSpec>, make: (spec: KernelSpec) => T): Record<KernelName, T> {
+  return { rollout: make(specs.rollout), advantages: make(specs.advantages), backward: make(specs.backward), optimizer: make(specs.optimizer) };
 }
 
 export class GpuTrainer {
@@ -107,54 +170,7 @@ export class GpuTrainer {
       stats: storage('stats', STATS_BYTES),
     };
 
-    const l = this.layout;
-    const trainConstants = {
-      hidden_size: config.hidden,
-      value_outputs: this.shape.valueOutputs,
-      activation: config.activation === 'tanh' ? 1 : 0,
-      algo: ALGO_IDS[config.algo],
-      off_actor_w1: l.actorW1.offset,
-      off_actor_b1: l.actorB1.offset,
-      off_actor_w2: l.actorW2.offset,
-      off_actor_b2: l.actorB2.offset,
-      off_critic_w1: l.criticW1.offset,
-      off_critic_b1: l.criticB1.offset,
-      off_critic_w2: l.criticW2.offset,
-      off_critic_b2: l.criticB2.offset,
-      num_params: p,
-    };
-    const S = 'storage' as const;
-    const R = 'read-only-storage' as const;
-    this.kernels = {
-      rollout: createKernel(ctx, {
-        label: 'rollout',
-        stems: ['rng', 'cartpole_dynamics', 'train_params', 'network', 'rollout'],
-        bindings: ['uniform', 'uniform', S, S, S, S, S, S],
-        entryPoints: ['rolloutCollect', 'rolloutCollect4', 'rolloutReset', 'evaluatePolicy'],
-        constants: { ...trainConstants, ...cartPoleShaderConstants(this.envParams) },
-      }),
-      advantages: createKernel(ctx, {
-        label: 'advantages',
-        stems: ['train_params', 'advantages'],
-        bindings: ['uniform', R, R, S, S],
-        entryPoints: ['computeAdvantages', 'advantageMoments'],
-        constants: trainConstants,
-      }),
-      backward: createKernel(ctx, {
-        label: 'actorCriticBackward',
-        stems: ['train_params', 'network', 'actor_critic_backward'],
-        bindings: ['uniform', 'uniform', R, R, R, R, R, S, R],
-        entryPoints: ['actorCriticBackward'],
-        constants: { ...trainConstants, units_per_thread: config.hidden >= 256 ? 4 : 1 },
-      }),
-      optimizer: createKernel(ctx, {
-        label: 'optimizer',
-        stems: ['train_params', 'optimizer'],
-        bindings: ['uniform', S, S, S, S, R, S, S],
-        entryPoints: ['reduceGradients', 'gradNorm', 'optimizerStep', 'packWeights'],
-        constants: trainConstants,
-      }),
-    };
+    this.kernels = mapKernels(trainerKernelSpecs(config, this.layout, this.envParams), (spec) => createKernel(ctx, spec));
     const b = this.buffers;
     this.groups = {
       rollout: bindGroup(ctx, this.kernels.rollout, 'rollout', [b.uniform, b.packed, b.envs, b.obs, b.stepInfo, b.logits, b.values, b.stats]),
