@@ -10,7 +10,7 @@ import { CheckpointError, decodeCheckpoint, encodeCheckpoint, TORCH_TENSOR_NAMES
 import { CONFIG_SCHEMA, ConfigError, defaultConfig, kebab, parseField, validateConfig, type TrainConfig } from '../src/config.ts';
 import { GpuError, TrainingSession, evaluate, type TrainMetrics } from '../src/trainer/train.ts';
 import { readBuffer } from '../src/gpu/kernel.ts';
-import { maxTrainEnvs, METRIC_SLOTS } from '../src/trainer/gpu-trainer.ts';
+import { maxTrainEnvs, METRIC_SLOTS, NUM_METRICS } from '../src/trainer/gpu-trainer.ts';
 import { writeFileAtomic } from './files.ts';
 import { writePlots } from './plots.ts';
 import { openGpu, UsageError } from './util.ts';
@@ -131,9 +131,11 @@ function truncateLog(path: string, keep: (line: string, index: number) => boolea
 /** Names the tensors holding non-finite values: the loss terms and each gradient tensor. */
 async function nonFiniteReport(session: TrainingSession): Promise<{ what: string; paramsBad: boolean }> {
   const { trainer, ctx } = session;
-  const metrics = new Float32Array(await readBuffer(ctx, trainer.buffers.metrics, 16 * 4));
-  const grads = new Float32Array(await readBuffer(ctx, trainer.buffers.grads, trainer.layout.total * 4));
-  const params = new Float32Array(await readBuffer(ctx, trainer.buffers.params, trainer.layout.total * 4));
+  const agent = session.nonFiniteAgent ?? 0;
+  const p = trainer.layout.total;
+  const metrics = new Float32Array(await readBuffer(ctx, trainer.buffers.metrics, NUM_METRICS * 4, agent * NUM_METRICS * 4));
+  const grads = new Float32Array(await readBuffer(ctx, trainer.buffers.grads, p * 4, agent * p * 4));
+  const params = new Float32Array(await readBuffer(ctx, trainer.buffers.params, p * 4, agent * p * 4));
   const bad: string[] = [];
   for (const [name, slot] of [['policy loss', METRIC_SLOTS.policyLoss], ['value loss', METRIC_SLOTS.valueLoss], ['entropy', METRIC_SLOTS.entropy]] as const) {
     if (!Number.isFinite(metrics[slot])) bad.push(name);
@@ -142,7 +144,8 @@ async function nonFiniteReport(session: TrainingSession): Promise<{ what: string
     if (grads.subarray(t.offset, t.offset + t.size).some((v) => !Number.isFinite(v))) bad.push(`gradient of ${TORCH_TENSOR_NAMES[t.name]}`);
     if (params.subarray(t.offset, t.offset + t.size).some((v) => !Number.isFinite(v))) bad.push(`parameter ${TORCH_TENSOR_NAMES[t.name]}`);
   }
-  return { what: bad.length > 0 ? bad.join(', ') : 'gradient norm', paramsBad: (metrics[METRIC_SLOTS.nonFinite] & 4) !== 0 };
+  const what = bad.length > 0 ? bad.join(', ') : 'gradient norm';
+  return { what: session.config.numAgents > 1 ? `${what} (agent ${agent})` : what, paramsBad: (metrics[METRIC_SLOTS.nonFinite] & 4) !== 0 };
 }
 
 export async function trainCommand(argv: string[]): Promise<void> {
@@ -172,10 +175,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
     config = { ...resumeFrom.config, totalSteps: args.config.totalSteps === defaultConfig(resumeFrom.config.algo).totalSteps && !args.explicit.includes('totalSteps') ? resumeFrom.config.totalSteps : args.config.totalSteps };
   }
   const ctx = await openGpu();
-  const maxEnvs = maxTrainEnvs(ctx.device, config.nSteps);
+  const maxEnvs = maxTrainEnvs(ctx.device, config.nSteps, config.numAgents);
   if (config.numEnvs > maxEnvs) {
     throw new UsageError(
-      `--num-envs ${config.numEnvs} does not fit this adapter with --n-steps ${config.nSteps} (maxStorageBufferBindingSize ${ctx.device.limits.maxStorageBufferBindingSize} bytes); the largest --num-envs that fits is ${maxEnvs}`,
+      `--num-envs ${config.numEnvs} does not fit this adapter with --n-steps ${config.nSteps}${config.numAgents > 1 ? ` and --num-agents ${config.numAgents}` : ''} ` +
+        `(maxStorageBufferBindingSize ${ctx.device.limits.maxStorageBufferBindingSize} bytes); the largest --num-envs that fits is ${maxEnvs}`,
     );
   }
   const runDir = resolve(args.resume ?? args.out ?? join('runs', runFolderName(config)));
@@ -293,8 +297,18 @@ export async function trainCommand(argv: string[]): Promise<void> {
     wallSeconds: Number(wallSeconds.toFixed(3)),
     meanReturn100: Number(session.meanReturn100.toFixed(2)),
     evalMeanReturn: evaluation ? Number(evaluation.meanReturn.toFixed(2)) : null,
-    sps: Math.round(session.envSteps / trainSeconds),
+    sps: Math.round((config.numAgents * session.envSteps) / trainSeconds),
     runDir,
+    // With several agents: each one's seed and result (the fields above average them; solved = all solved).
+    ...(config.numAgents > 1
+      ? {
+          agents: Array.from({ length: config.numAgents }, (_, a) => ({
+            seed: (config.seed + a) >>> 0,
+            meanReturn100: Number(session.agentMeanReturn100(a).toFixed(2)),
+            evalMeanReturn: evaluation ? Number(evaluation.perAgent[a].meanReturn.toFixed(2)) : null,
+          })),
+        }
+      : {}),
   };
   writeFileAtomic(join(runDir, 'summary.json'), `${JSON.stringify({ ...summary, stopReason, evalStdReturn: evaluation?.stdReturn ?? null }, null, 2)}\n`);
   session.destroy();

@@ -9,8 +9,9 @@
 //
 // Buffers: packed weights (uniform, see network.wgsl); obs_buf, step_info, logits_buf, value_buf, targets
 // (from the rollout and advantages.wgsl) read;
-// partials [num_groups, P + 4] overwritten: row w = workgroup w's sum of gradients over its rows, then
-// the weighted sums of the policy loss, value loss and entropy. optimizer.wgsl reduces the rows in a
+// partials [G, num_groups, P + 4] overwritten: row (a, w) = workgroup w's sum of agent a's gradients over
+// its rows, then the weighted sums of the policy loss, value loss and entropy. Dispatched as
+// (num_groups, G): workgroup_id.y is the agent. optimizer.wgsl reduces the rows in a
 // fixed order, so the result is bit-repeatable (no atomics).
 // Workgroup w handles the 64-row chunks w, w + num_groups, ...; thread `lid` owns hidden units
 // lid, lid + 64, ... of both networks. Every `var` has an explicit initializer: Dawn on lavapipe does
@@ -52,12 +53,12 @@ fn accumulate(index: u32, value: f32, first: bool) {
 fn hidden_units_by1(lid: u32, base: u32, first: bool) {
   let h = hidden_size;
   for (var j = lid; j < h; j += CHUNK) {
-    let w1a = packed[4u * j];
-    let b1a = packed[4u * j + 1u].x;
-    let w2a = packed[4u * j + 1u].yz;
-    let w1c = packed[4u * j + 2u];
-    let b1c = packed[4u * j + 3u].x;
-    let w2c = packed[4u * j + 3u].yz;
+    let w1a = packed[packed_base + 4u * j];
+    let b1a = packed[packed_base + 4u * j + 1u].x;
+    let w2a = packed[packed_base + 4u * j + 1u].yz;
+    let w1c = packed[packed_base + 4u * j + 2u];
+    let b1c = packed[packed_base + 4u * j + 3u].x;
+    let w2c = packed[packed_base + 4u * j + 3u].yz;
     var dw1a = vec4<f32>(0.0);
     var dw1c = vec4<f32>(0.0);
     var db1a = 0.0;
@@ -95,7 +96,7 @@ fn hidden_units_by1(lid: u32, base: u32, first: bool) {
 }
 
 fn unit_pack(j: u32, ok: bool, k: u32) -> vec4<f32> {
-  return select(vec4<f32>(0.0), packed[4u * j + k], ok);
+  return select(vec4<f32>(0.0), packed[packed_base + 4u * j + k], ok);
 }
 
 // Thread `lid` owns units lid, lid + 64, lid + 128, lid + 192 of each block of 256, four at a time:
@@ -161,12 +162,15 @@ fn hidden_units_by4(lid: u32, base: u32, first: bool) {
 @compute @workgroup_size(64)
 fn actorCriticBackward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
   let lid = lid3.x;
-  let rows = train.num_envs * train.n_steps;
+  let agent = wid.y;
+  packed_base = agent * packed_stride();
+  let rows = rows_per_agent();
+  let first_row = agent * rows;
   let num_chunks = (rows + CHUNK - 1u) / CHUNK;
-  let base = wid.x * (num_params + 4u);
-  let inv_weight = 1.0 / max(metrics[M_WEIGHT_SUM], 1.0);
-  let adv_mean = metrics[M_ADV_MEAN];
-  let adv_scale = 1.0 / (metrics[M_ADV_STD] + 1e-8);
+  let base = (agent * train.num_groups + wid.x) * (num_params + 4u);
+  let inv_weight = 1.0 / max(metrics[metric(agent, M_WEIGHT_SUM)], 1.0);
+  let adv_mean = metrics[metric(agent, M_ADV_MEAN)];
+  let adv_scale = 1.0 / (metrics[metric(agent, M_ADV_STD)] + 1e-8);
   let h = hidden_size;
   var loss_sums = vec3<f32>(0.0);   // weighted sums of policy loss, value loss, entropy
   var db2 = vec4<f32>(0.0);         // (actor.b2, critic.b2) gradients
@@ -174,11 +178,12 @@ fn actorCriticBackward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_inv
   for (var chunk = wid.x; chunk < num_chunks; chunk += train.num_groups) {
     let first = chunk == wid.x;
     // Phase 1: one row per thread, its output gradients into workgroup memory.
-    let row = chunk * CHUNK + lid;
+    let local_row = chunk * CHUNK + lid;
+    let row = first_row + local_row;
     var x = vec4<f32>(0.0);
     var dz = vec2<f32>(0.0);
     var dv = vec2<f32>(0.0);
-    if (row < rows) {
+    if (local_row < rows) {
       let tg = targets[row];
       if (tg.z > 0.0) {
         x = obs_buf[row];

@@ -7,8 +7,9 @@
 //   reinforce: G_t = r_t + gamma G_{t+1} inside an episode (terminated: r_t; truncated: r_t + gamma bootstrap_t);
 //             A_t = G_t - V_t; rows whose episode is still running at the rollout's end get weight 0.
 //
-// Buffers: step_info [T*N] read, value_buf [T*N + N] read, targets [T*N] vec4 overwritten
-// (A_t, R_t, weight, 0), metrics: M_WEIGHT_SUM, M_ADV_MEAN, M_ADV_STD, M_EXPLAINED_VAR overwritten.
+// Buffers (rows as rollout.wgsl, agent-major): step_info [G×T×N] read, value_buf [G×T×N + G×N] read,
+// targets [G×T×N] vec4 overwritten (A_t, R_t, weight, 0), metrics of each agent: M_WEIGHT_SUM,
+// M_ADV_MEAN, M_ADV_STD, M_EXPLAINED_VAR overwritten.
 
 @group(0) @binding(1) var<storage, read> step_info: array<u32>;
 @group(0) @binding(2) var<storage, read> value_buf: array<vec4<f32>>;
@@ -18,18 +19,19 @@
 @compute @workgroup_size(workgroup_size)
 fn computeAdvantages(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                      @builtin(num_workgroups) nwg: vec3<u32>) {
-  let env = flat_index(wid, lid, nwg);
+  let slot = flat_index(wid, lid, nwg);
   let n = train.num_envs;
   let steps = train.n_steps;
-  if (env >= n) { return; }
+  if (slot >= num_agents * n) { return; }
+  let first_row = (slot / n) * rows_per_agent() + slot % n;
   let lambda = select(train.gae_lambda, 0.0, algo == ALGO_TDAC);
-  var next_value = value_buf[steps * n + env].x;
+  var next_value = value_buf[num_agents * rows_per_agent() + slot].x;
   var next_adv = 0.0;
   var mc_return = 0.0;
   var mc_valid = false;
   for (var i = 0u; i < steps; i++) {
     let t = steps - 1u - i;
-    let row = t * n + env;
+    let row = first_row + t * n;
     let info = step_info[row];
     let terminated = ((info >> 8u) & 1u) == 1u;
     let truncated = ((info >> 9u) & 1u) == 1u;
@@ -75,12 +77,14 @@ fn reduce_sum(lid: u32, v: vec4<f32>) -> vec4<f32> {
   return total;
 }
 
-// One workgroup, two passes (means, then squared deviations) so f32 keeps its precision at large B.
+// One workgroup per agent, two passes (means, then squared deviations) so f32 keeps its precision at large B.
 @compute @workgroup_size(MOMENT_THREADS)
-fn advantageMoments(@builtin(local_invocation_id) lid: vec3<u32>) {
-  let rows = train.num_envs * train.n_steps;
+fn advantageMoments(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let agent = wid.x;
+  let begin = agent * rows_per_agent();
+  let rows = begin + rows_per_agent();
   var s1 = vec4<f32>(0.0);   // (weight, w * adv, w * ret, w * (ret - value))
-  for (var row = lid.x; row < rows; row += MOMENT_THREADS) {
+  for (var row = begin + lid.x; row < rows; row += MOMENT_THREADS) {
     let tg = targets[row];
     s1 += tg.z * vec4<f32>(1.0, tg.x, tg.y, tg.y - value_buf[row].x);
   }
@@ -88,18 +92,18 @@ fn advantageMoments(@builtin(local_invocation_id) lid: vec3<u32>) {
   let count = max(sums.x, 1.0);
   let mean = sums / count;
   var s2 = vec4<f32>(0.0);   // (unused, w * adv dev^2, w * ret dev^2, w * residual dev^2)
-  for (var row = lid.x; row < rows; row += MOMENT_THREADS) {
+  for (var row = begin + lid.x; row < rows; row += MOMENT_THREADS) {
     let tg = targets[row];
     let d = vec3<f32>(tg.x - mean.y, tg.y - mean.z, tg.y - value_buf[row].x - mean.w);
     s2 += tg.z * vec4<f32>(0.0, d * d);
   }
   let devs = reduce_sum(lid.x, s2);
   if (lid.x == 0u) {
-    metrics[M_WEIGHT_SUM] = sums.x;
-    metrics[M_ADV_MEAN] = mean.y;
+    metrics[metric(agent, M_WEIGHT_SUM)] = sums.x;
+    metrics[metric(agent, M_ADV_MEAN)] = mean.y;
     // Unbiased, as torch.Tensor.std() (what SB3 normalizes with).
-    metrics[M_ADV_STD] = sqrt(devs.y / max(sums.x - 1.0, 1.0));
+    metrics[metric(agent, M_ADV_STD)] = sqrt(devs.y / max(sums.x - 1.0, 1.0));
     // 1 - Var(R - V) / Var(R), population variances as SB3's explained_variance.
-    metrics[M_EXPLAINED_VAR] = select(1.0 - devs.w / devs.z, 0.0, devs.z == 0.0);
+    metrics[metric(agent, M_EXPLAINED_VAR)] = select(1.0 - devs.w / devs.z, 0.0, devs.z == 0.0);
   }
 }

@@ -9,10 +9,17 @@
 //   dones      [N] u32 bit 0 terminated, bit 1 truncated  overwritten
 //   final_obs  [N] vec4                               overwritten: the stepped state before any reset
 //   stats      EpisodeStats                           accumulated (atomics) until the host clears it
-//              (struct and record_finished_episode in cartpole_dynamics.wgsl)
+//              (struct in cartpole_dynamics.wgsl)
 // Dynamics: shaders/cartpole_dynamics.wgsl. Reset states are U(-0.05, 0.05)^4 keyed by (seed, env, episode).
 
 override workgroup_size: u32 = 64u;
+
+struct EnvParams {
+  num_envs: u32,
+  seed: u32,
+  num_steps: u32,     // steps per invocation of cartpoleRandomRollout
+  step_counter: u32,  // global step index of the first of those steps (keys the random actions)
+}
 
 @group(0) @binding(0) var<uniform> params: EnvParams;
 @group(0) @binding(1) var<storage, read_write> states: array<vec4<f32>>;
@@ -22,6 +29,12 @@ override workgroup_size: u32 = 64u;
 @group(0) @binding(5) var<storage, read_write> dones: array<u32>;
 @group(0) @binding(6) var<storage, read_write> final_obs: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> stats: EpisodeStats;
+
+fn record_finished_episode(episode_return: f32, length: u32) {
+  let slot = atomicAdd(&stats.finished, 1u);
+  atomicAdd(&stats.length_sum, length);
+  stats.recent_returns[slot % STATS_RING] = episode_return;
+}
 
 fn reset_if_done(env: u32, s: ptr<function, vec4<f32>>, c: ptr<function, EnvCounters>, done_bits: u32) {
   if (done_bits != 0u) {

@@ -1,7 +1,6 @@
 // CartPole dynamics shared by every kernel that steps envs (shaders/cartpole.wgsl, the trainer's rollout):
 // Gymnasium's CartPoleEnv.step in its exact evaluation order, in f32, constants as `override`s set from
-// src/env/cartpole-params.ts. Pure functions, except record_finished_episode, which writes the
-// includer's `stats: EpisodeStats` binding. Prepended: shaders/rng.wgsl.
+// src/env/cartpole-params.ts. Pure functions; EpisodeStats is the layout of the includers' stats buffers. Prepended: shaders/rng.wgsl.
 // CPU reference: src/cpu/cartpole.ts.
 
 override gravity: f32 = 9.8;
@@ -65,15 +64,7 @@ fn step_env(s: ptr<function, vec4<f32>>, c: ptr<function, EnvCounters>, action: 
   return select(0u, 1u, terminated) | select(0u, 2u, truncated);
 }
 
-
 const STATS_RING: u32 = 256u;
-
-struct EnvParams {
-  num_envs: u32,
-  seed: u32,
-  num_steps: u32,     // steps per invocation of cartpoleRandomRollout
-  step_counter: u32,  // global step index of the first of those steps (keys the random actions)
-}
 
 struct EpisodeStats {
   finished: atomic<u32>,          // episodes finished since the host last cleared this buffer
@@ -84,11 +75,3 @@ struct EpisodeStats {
   // finish between two reads the ring keeps an arbitrary subset of them.
   recent_returns: array<f32, STATS_RING>,
 }
-
-// Called once per finished episode; `stats` is declared by the including kernel.
-fn record_finished_episode(episode_return: f32, length: u32) {
-  let slot = atomicAdd(&stats.finished, 1u);
-  atomicAdd(&stats.length_sum, length);
-  stats.recent_returns[slot % STATS_RING] = episode_return;
-}
-

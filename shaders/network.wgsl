@@ -6,26 +6,31 @@
 // per-invocation gather and cost ~4x the whole forward pass (measured).
 // CPU reference: src/cpu/actor-critic.ts.
 
-const PACKED_VEC4S: u32 = 4096u;   // 64 KiB, WebGPU's default maxUniformBufferBindingSize: H <= 1023
+const PACKED_VEC4S: u32 = 4096u;   // 64 KiB, WebGPU's default maxUniformBufferBindingSize: G × (4H + 1) <= 4096
+
+// Where the current agent's packed weights start; every entry point sets it before a forward pass.
+var<private> packed_base: u32;
+
+fn packed_stride() -> u32 { return 4u * hidden_size + 1u; }
 
 // Two actions (CartPole) as a vec2: private arrays indexed in loops spill to memory on lavapipe.
 fn actor_logits(x: vec4<f32>) -> vec2<f32> {
   var z = vec2<f32>(0.0);
   for (var j = 0u; j < hidden_size; j++) {
-    let rest = packed[4u * j + 1u];   // (b1, w2[j, 0], w2[j, 1], 0)
-    z += activate(rest.x + dot(x, packed[4u * j])) * rest.yz;
+    let rest = packed[packed_base + 4u * j + 1u];   // (b1, w2[j, 0], w2[j, 1], 0)
+    z += activate(rest.x + dot(x, packed[packed_base + 4u * j])) * rest.yz;
   }
-  return z + packed[4u * hidden_size].xy;
+  return z + packed[packed_base + 4u * hidden_size].xy;
 }
 
 // V(x) in .x, or Q(x, 0) and Q(x, 1) for a Q-critic (value_outputs = 2; for V the .y lane stays 0).
 fn critic_values(x: vec4<f32>) -> vec2<f32> {
   var v = vec2<f32>(0.0);
   for (var j = 0u; j < hidden_size; j++) {
-    let rest = packed[4u * j + 3u];
-    v += activate(rest.x + dot(x, packed[4u * j + 2u])) * rest.yz;
+    let rest = packed[packed_base + 4u * j + 3u];
+    v += activate(rest.x + dot(x, packed[packed_base + 4u * j + 2u])) * rest.yz;
   }
-  return v + packed[4u * hidden_size].zw;
+  return v + packed[packed_base + 4u * hidden_size].zw;
 }
 
 // log-softmax by log-sum-exp: finite for any finite logits (log(softmax) is not: log(0) differs by backend).
@@ -48,12 +53,12 @@ fn actor_logits4(x: mat4x4<f32>) -> mat2x4<f32> {
   var z0 = vec4<f32>(0.0);
   var z1 = vec4<f32>(0.0);
   for (var j = 0u; j < hidden_size; j++) {
-    let rest = packed[4u * j + 1u];
-    let h = activate4(rest.x + packed[4u * j] * x);
+    let rest = packed[packed_base + 4u * j + 1u];
+    let h = activate4(rest.x + packed[packed_base + 4u * j] * x);
     z0 += h * rest.y;
     z1 += h * rest.z;
   }
-  let b = packed[4u * hidden_size];
+  let b = packed[packed_base + 4u * hidden_size];
   return mat2x4<f32>(z0 + b.x, z1 + b.y);
 }
 
@@ -61,12 +66,12 @@ fn critic_values4(x: mat4x4<f32>) -> mat2x4<f32> {
   var v0 = vec4<f32>(0.0);
   var v1 = vec4<f32>(0.0);
   for (var j = 0u; j < hidden_size; j++) {
-    let rest = packed[4u * j + 3u];
-    let h = activate4(rest.x + packed[4u * j + 2u] * x);
+    let rest = packed[packed_base + 4u * j + 3u];
+    let h = activate4(rest.x + packed[packed_base + 4u * j + 2u] * x);
     v0 += h * rest.y;
     v1 += h * rest.z;
   }
-  let b = packed[4u * hidden_size];
+  let b = packed[packed_base + 4u * hidden_size];
   return mat2x4<f32>(v0 + b.z, v1 + b.w);
 }
 

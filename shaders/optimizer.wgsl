@@ -1,5 +1,5 @@
-// Gradient reduction, global norm, non-finite guard and the optimizer step over one flat parameter
-// buffer. Prepended: train_params.wgsl. CPU reference: src/cpu/optimizer.ts.
+// Gradient reduction, global norm, non-finite guard and the optimizer step over the flat parameter
+// buffer, each agent on its own (params [G×P]; every agent's guard and clipping are its own). Prepended: train_params.wgsl. CPU reference: src/cpu/optimizer.ts.
 //   reduceGradients: grads[p] = sum over workgroups w (in order) of partials[w, p]; loss terms / W
 //   gradNorm:        norm = sqrt(sum grads^2); scale = max_grad_norm > 0 ? min(1, max_grad_norm / (norm + 1e-6)) : 1;
 //                    a non-finite loss term (bit 1), gradient (2) or parameter (4) sets M_NONFINITE and the
@@ -25,27 +25,34 @@
 @compute @workgroup_size(workgroup_size)
 fn reduceGradients(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                    @builtin(num_workgroups) nwg: vec3<u32>) {
-  let p = flat_index(wid, lid, nwg);
+  let i = flat_index(wid, lid, nwg);
+  let per_agent = num_params + 3u;
+  if (i >= num_agents * per_agent) { return; }
+  let agent = i / per_agent;
+  let p = i % per_agent;
   let stride = num_params + 4u;
-  if (p >= num_params + 3u) { return; }
+  let first = agent * train.num_groups * stride;
   var sum = 0.0;
-  for (var w = 0u; w < train.num_groups; w++) { sum += partials[w * stride + p]; }
+  for (var w = 0u; w < train.num_groups; w++) { sum += partials[first + w * stride + p]; }
   if (p < num_params) {
-    grads[p] = sum;
+    grads[agent * num_params + p] = sum;
   } else {
-    metrics[M_POLICY_LOSS + p - num_params] = sum / max(metrics[M_WEIGHT_SUM], 1.0);
+    metrics[metric(agent, M_POLICY_LOSS + p - num_params)] = sum / max(metrics[metric(agent, M_WEIGHT_SUM)], 1.0);
   }
 }
 
 const NORM_THREADS: u32 = 256u;
 var<workgroup> red: array<vec2<f32>, NORM_THREADS>;
 
+// One workgroup per agent.
 @compute @workgroup_size(NORM_THREADS)
-fn gradNorm(@builtin(local_invocation_id) lid: vec3<u32>) {
+fn gradNorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let agent = wid.x;
+  let first = agent * num_params;
   // (gradient, parameter) sums of squares: a NaN or Inf anywhere makes its sum non-finite. Parameters
   // are checked too because clamp/max inside the forward pass swallow NaN, hiding a bad weight.
   var ss = vec2<f32>(0.0);
-  for (var p = lid.x; p < num_params; p += NORM_THREADS) { ss += vec2<f32>(grads[p] * grads[p], net_params[p] * net_params[p]); }
+  for (var p = first + lid.x; p < first + num_params; p += NORM_THREADS) { ss += vec2<f32>(grads[p] * grads[p], net_params[p] * net_params[p]); }
   red[lid.x] = ss;
   workgroupBarrier();
   for (var stride = NORM_THREADS / 2u; stride > 0u; stride >>= 1u) {
@@ -55,15 +62,18 @@ fn gradNorm(@builtin(local_invocation_id) lid: vec3<u32>) {
   if (lid.x == 0u) {
     let norm = sqrt(red[0].x);
     var flag = 0u;
-    if (is_nonfinite(metrics[M_POLICY_LOSS]) || is_nonfinite(metrics[M_VALUE_LOSS]) || is_nonfinite(metrics[M_ENTROPY])) { flag |= 1u; }
+    if (is_nonfinite(metrics[metric(agent, M_POLICY_LOSS)]) || is_nonfinite(metrics[metric(agent, M_VALUE_LOSS)]) ||
+        is_nonfinite(metrics[metric(agent, M_ENTROPY)])) { flag |= 1u; }
     if (is_nonfinite(norm)) { flag |= 2u; }
     if (is_nonfinite(red[0].y)) { flag |= 4u; }
     var scale = 1.0;
     if (train.max_grad_norm > 0.0 && flag == 0u) { scale = min(1.0, train.max_grad_norm / (norm + 1e-6)); }
-    metrics[M_GRAD_NORM] = norm;
-    metrics[M_NONFINITE] = f32(flag);
-    metrics[M_CLIP_SCALE] = scale;
-    if (flag != 0u && metrics[M_FIRST_NONFINITE_UPDATE] == 0.0) { metrics[M_FIRST_NONFINITE_UPDATE] = f32(train.update + 1u); }
+    metrics[metric(agent, M_GRAD_NORM)] = norm;
+    metrics[metric(agent, M_NONFINITE)] = f32(flag);
+    metrics[metric(agent, M_CLIP_SCALE)] = scale;
+    if (flag != 0u && metrics[metric(agent, M_FIRST_NONFINITE_UPDATE)] == 0.0) {
+      metrics[metric(agent, M_FIRST_NONFINITE_UPDATE)] = f32(train.update + 1u);
+    }
   }
 }
 
@@ -71,8 +81,10 @@ fn gradNorm(@builtin(local_invocation_id) lid: vec3<u32>) {
 fn optimizerStep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                  @builtin(num_workgroups) nwg: vec3<u32>) {
   let p = flat_index(wid, lid, nwg);
-  if (p >= num_params || metrics[M_NONFINITE] != 0.0) { return; }
-  let g = grads[p] * metrics[M_CLIP_SCALE];
+  if (p >= num_agents * num_params) { return; }
+  let agent = p / num_params;
+  if (metrics[metric(agent, M_NONFINITE)] != 0.0) { return; }
+  let g = grads[p] * metrics[metric(agent, M_CLIP_SCALE)];
   if (train.optimizer == 0u) {
     let m = opt_m[p] + train.one_minus_beta1 * (g - opt_m[p]);
     let v = opt_v[p] * train.beta2 + train.one_minus_beta2 * g * g;
@@ -86,26 +98,30 @@ fn optimizerStep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
   }
 }
 
-// One invocation per hidden unit (and one more for the output biases).
+// One invocation per hidden unit (and one more for the output biases) of each agent.
 @compute @workgroup_size(workgroup_size)
 fn packWeights(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                @builtin(num_workgroups) nwg: vec3<u32>) {
-  let j = flat_index(wid, lid, nwg);
+  let i = flat_index(wid, lid, nwg);
   let h = hidden_size;
-  if (j > h) { return; }
+  if (i >= num_agents * (h + 1u)) { return; }
+  let agent = i / (h + 1u);
+  let j = i % (h + 1u);
+  let q = agent * num_params;            // this agent's parameters
+  let out = agent * (4u * h + 1u);       // and packed weights
   let v2 = value_outputs == 2u;
   if (j == h) {
-    packed_out[4u * h] = vec4<f32>(net_params[off_actor_b2], net_params[off_actor_b2 + 1u],
-                                   net_params[off_critic_b2], select(0.0, net_params[off_critic_b2 + 1u], v2));
+    packed_out[out + 4u * h] = vec4<f32>(net_params[q + off_actor_b2], net_params[q + off_actor_b2 + 1u],
+                                         net_params[q + off_critic_b2], select(0.0, net_params[q + off_critic_b2 + 1u], v2));
     return;
   }
-  packed_out[4u * j] = vec4<f32>(net_params[off_actor_w1 + j], net_params[off_actor_w1 + h + j],
-                                 net_params[off_actor_w1 + 2u * h + j], net_params[off_actor_w1 + 3u * h + j]);
-  packed_out[4u * j + 1u] = vec4<f32>(net_params[off_actor_b1 + j], net_params[off_actor_w2 + 2u * j],
-                                      net_params[off_actor_w2 + 2u * j + 1u], 0.0);
-  packed_out[4u * j + 2u] = vec4<f32>(net_params[off_critic_w1 + j], net_params[off_critic_w1 + h + j],
-                                      net_params[off_critic_w1 + 2u * h + j], net_params[off_critic_w1 + 3u * h + j]);
-  let w2c = off_critic_w2 + j * value_outputs;
-  packed_out[4u * j + 3u] = vec4<f32>(net_params[off_critic_b1 + j], net_params[w2c],
-                                      select(0.0, net_params[w2c + 1u], v2), 0.0);
+  packed_out[out + 4u * j] = vec4<f32>(net_params[q + off_actor_w1 + j], net_params[q + off_actor_w1 + h + j],
+                                       net_params[q + off_actor_w1 + 2u * h + j], net_params[q + off_actor_w1 + 3u * h + j]);
+  packed_out[out + 4u * j + 1u] = vec4<f32>(net_params[q + off_actor_b1 + j], net_params[q + off_actor_w2 + 2u * j],
+                                            net_params[q + off_actor_w2 + 2u * j + 1u], 0.0);
+  packed_out[out + 4u * j + 2u] = vec4<f32>(net_params[q + off_critic_w1 + j], net_params[q + off_critic_w1 + h + j],
+                                            net_params[q + off_critic_w1 + 2u * h + j], net_params[q + off_critic_w1 + 3u * h + j]);
+  let w2c = q + off_critic_w2 + j * value_outputs;
+  packed_out[out + 4u * j + 3u] = vec4<f32>(net_params[q + off_critic_b1 + j], net_params[w2c],
+                                            select(0.0, net_params[w2c + 1u], v2), 0.0);
 }

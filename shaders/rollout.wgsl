@@ -2,17 +2,18 @@
 // actor forward, categorical sampling, critic forward, CartPole step, same-step autoreset.
 // Prepended: rng.wgsl, cartpole_dynamics.wgsl, train_params.wgsl, network.wgsl. CPU reference: src/cpu/rollout.ts.
 //
-// Buffers (N envs, T steps, row = t * N + env, A actions):
-//   packed     [4H + 1] vec4      uniform: the weights per hidden unit (optimizer.wgsl packWeights)
-//   envs       [N] EnvSlot        read-write: state and episode counters carried across updates
-//   obs_buf    [T*N] vec4         overwritten: s_t
-//   step_info  [T*N] u32          overwritten: a_t | terminated_t << 8 | truncated_t << 9
-//   logits_buf [T*N] vec2         overwritten: actor logits at s_t (the update reuses them: on-policy)
-//   value_buf  [T*N + N] vec4     overwritten: (V(s_t) or Q(s_t, a_t), bootstrap value of the final
-//                                 observation where truncated and not terminated, r_t, 0);
-//                                 rows T*N + env hold the bootstrap value of s_T
-//   stats      EpisodeStats       accumulated
-// evaluatePolicy runs one fresh episode per invocation and writes (return, length) to value_buf[env].
+// Buffers (G agents, N envs each, T steps; row = agent * T*N + t * N + env; slot = agent * N + env):
+//   packed     [G × (4H + 1)] vec4   uniform: the weights per hidden unit (optimizer.wgsl packWeights)
+//   envs       [G×N] EnvSlot         read-write: state and episode counters carried across updates
+//   obs_buf    [G×T×N] vec4          overwritten: s_t
+//   step_info  [G×T×N] u32           overwritten: a_t | terminated_t << 8 | truncated_t << 9
+//   logits_buf [G×T×N] vec2          overwritten: actor logits at s_t (the update reuses them: on-policy)
+//   value_buf  [G×T×N + G×N] vec4    overwritten: (V(s_t) or Q(s_t, a_t), bootstrap value of the final
+//                                    observation where truncated and not terminated, r_t, 0);
+//                                    rows G*T*N + slot hold the bootstrap value of s_T
+//   stats      [G] EpisodeStats      accumulated
+// evaluatePolicy runs one fresh episode per invocation (K = train.num_envs per agent) and writes
+// (return, length) to value_buf[agent * K + episode].
 
 struct EnvSlot {
   s: vec4<f32>,
@@ -25,7 +26,7 @@ struct EnvSlot {
 @group(0) @binding(4) var<storage, read_write> step_info: array<u32>;
 @group(0) @binding(5) var<storage, read_write> logits_buf: array<vec2<f32>>;
 @group(0) @binding(6) var<storage, read_write> value_buf: array<vec4<f32>>;
-@group(0) @binding(7) var<storage, read_write> stats: EpisodeStats;
+@group(0) @binding(7) var<storage, read_write> stats: array<EpisodeStats>;
 
 // Inverse CDF of the two-action categorical distribution at u in [0, 1).
 fn sample_action(logp: vec2<f32>, u: f32) -> u32 {
@@ -36,12 +37,18 @@ fn greedy_action(z: vec2<f32>) -> u32 {
   return select(0u, 1u, z.y > z.x);
 }
 
+fn record_finished_episode(agent: u32, episode_return: f32, length: u32) {
+  let slot = atomicAdd(&stats[agent].finished, 1u);
+  atomicAdd(&stats[agent].length_sum, length);
+  stats[agent].recent_returns[slot % STATS_RING] = episode_return;
+}
+
 // Everything of step t of one env after the forward passes: store the row, sample, step, autoreset.
-fn advance(env: u32, t: u32, s: ptr<function, vec4<f32>>, c: ptr<function, EnvCounters>, z: vec2<f32>, v: vec2<f32>) {
-  let row = t * train.num_envs + env;
+fn advance(agent: u32, env: u32, t: u32, s: ptr<function, vec4<f32>>, c: ptr<function, EnvCounters>, z: vec2<f32>, v: vec2<f32>) {
+  let row = agent * rows_per_agent() + t * train.num_envs + env;
   obs_buf[row] = *s;
   logits_buf[row] = z;
-  let u = rng_uniform(vec4<u32>(train.seed, RNG_STREAM_ACTION, env, train.update * train.n_steps + t));
+  let u = rng_uniform(vec4<u32>(agent_seed(agent), RNG_STREAM_ACTION, env, train.update * train.n_steps + t));
   let action = sample_action(log_softmax(z), u);
   let value = select(v.x, v.y, value_outputs == 2u && action == 1u);
   let done_bits = step_env(s, c, action);
@@ -50,11 +57,11 @@ fn advance(env: u32, t: u32, s: ptr<function, vec4<f32>>, c: ptr<function, EnvCo
   value_buf[row] = vec4<f32>(value, bootstrap, 1.0, 0.0);
   step_info[row] = action | (done_bits << 8u);
   if (done_bits != 0u) {
-    record_finished_episode((*c).episode_return, (*c).elapsed);
+    record_finished_episode(agent, (*c).episode_return, (*c).elapsed);
     (*c).episode += 1u;
     (*c).elapsed = 0u;
     (*c).episode_return = 0.0;
-    *s = reset_state(train.seed, env, (*c).episode);
+    *s = reset_state(agent_seed(agent), env, (*c).episode);
   }
 }
 
@@ -62,33 +69,41 @@ fn advance(env: u32, t: u32, s: ptr<function, vec4<f32>>, c: ptr<function, EnvCo
 @compute @workgroup_size(workgroup_size)
 fn rolloutCollect(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                   @builtin(num_workgroups) nwg: vec3<u32>) {
-  let env = flat_index(wid, lid, nwg);
+  let slot = flat_index(wid, lid, nwg);
   let n = train.num_envs;
-  if (env >= n) { return; }
-  var s = envs[env].s;
-  var c = envs[env].c;
+  if (slot >= num_agents * n) { return; }
+  let agent = slot / n;
+  let env = slot % n;
+  packed_base = agent * packed_stride();
+  var s = envs[slot].s;
+  var c = envs[slot].c;
   for (var t = 0u; t < train.n_steps; t++) {
-    advance(env, t, &s, &c, actor_logits(s), critic_values(s));
+    advance(agent, env, t, &s, &c, actor_logits(s), critic_values(s));
   }
-  value_buf[train.n_steps * n + env] = vec4<f32>(state_value(s), 0.0, 0.0, 0.0);
-  envs[env] = EnvSlot(s, c);
+  value_buf[num_agents * rows_per_agent() + slot] = vec4<f32>(state_value(s), 0.0, 0.0, 0.0);
+  envs[slot] = EnvSlot(s, c);
 }
 
-// Four envs per invocation (envs 4i .. 4i+3), their forward passes batched: each weight read from the
-// packed buffer serves four envs. For large N, where throughput is what counts (measured on lavapipe:
-// the weight reads, not the arithmetic, bound the one-env kernel).
+// Four envs per invocation (envs 4i .. 4i+3 of one agent), their forward passes batched: each weight
+// read from the packed buffer serves four envs. For large N, where throughput is what counts
+// (measured on lavapipe: the weight reads, not the arithmetic, bound the one-env kernel).
 @compute @workgroup_size(workgroup_size)
 fn rolloutCollect4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                    @builtin(num_workgroups) nwg: vec3<u32>) {
-  let first = flat_index(wid, lid, nwg) * 4u;
   let n = train.num_envs;
-  if (first >= n) { return; }
+  let quads = (n + 3u) / 4u;
+  let i = flat_index(wid, lid, nwg);
+  if (i >= num_agents * quads) { return; }
+  let agent = i / quads;
+  let first = (i % quads) * 4u;
+  let base = agent * n;
+  packed_base = agent * packed_stride();
   var s: array<vec4<f32>, 4>;
   var c: array<EnvCounters, 4>;
   for (var e = 0u; e < 4u; e++) {
     if (first + e < n) {
-      s[e] = envs[first + e].s;
-      c[e] = envs[first + e].c;
+      s[e] = envs[base + first + e].s;
+      c[e] = envs[base + first + e].c;
     } else {
       s[e] = vec4<f32>(0.0);
       c[e] = EnvCounters(0u, 0u, 0.0, 0u);
@@ -103,7 +118,7 @@ fn rolloutCollect4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
         // Through locals, not &s[e]: naga (Firefox) fails on pointers into arrays passed to functions.
         var se = s[e];
         var ce = c[e];
-        advance(first + e, t, &se, &ce, vec2<f32>(z[0][e], z[1][e]), vec2<f32>(v[0][e], v[1][e]));
+        advance(agent, first + e, t, &se, &ce, vec2<f32>(z[0][e], z[1][e]), vec2<f32>(v[0][e], v[1][e]));
         s[e] = se;
         c[e] = ce;
       }
@@ -112,8 +127,8 @@ fn rolloutCollect4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
   let last = state_values4(mat4x4<f32>(s[0], s[1], s[2], s[3]));
   for (var e = 0u; e < 4u; e++) {
     if (first + e < n) {
-      value_buf[train.n_steps * n + first + e] = vec4<f32>(last[e], 0.0, 0.0, 0.0);
-      envs[first + e] = EnvSlot(s[e], c[e]);
+      value_buf[num_agents * rows_per_agent() + base + first + e] = vec4<f32>(last[e], 0.0, 0.0, 0.0);
+      envs[base + first + e] = EnvSlot(s[e], c[e]);
     }
   }
 }
@@ -122,25 +137,29 @@ fn rolloutCollect4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
 @compute @workgroup_size(workgroup_size)
 fn rolloutReset(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                 @builtin(num_workgroups) nwg: vec3<u32>) {
-  let env = flat_index(wid, lid, nwg);
-  if (env >= train.num_envs) { return; }
-  envs[env] = EnvSlot(reset_state(train.seed, env, 0u), EnvCounters(0u, 0u, 0.0, 0u));
+  let slot = flat_index(wid, lid, nwg);
+  if (slot >= num_agents * train.num_envs) { return; }
+  let agent = slot / train.num_envs;
+  envs[slot] = EnvSlot(reset_state(agent_seed(agent), slot % train.num_envs, 0u), EnvCounters(0u, 0u, 0.0, 0u));
 }
 
 @compute @workgroup_size(workgroup_size)
 fn evaluatePolicy(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                   @builtin(num_workgroups) nwg: vec3<u32>) {
-  let env = flat_index(wid, lid, nwg);
-  if (env >= train.num_envs) { return; }
-  var s = reset_state(train.seed, env, 0u);
+  let i = flat_index(wid, lid, nwg);
+  if (i >= num_agents * train.num_envs) { return; }
+  let agent = i / train.num_envs;
+  let episode = i % train.num_envs;
+  packed_base = agent * packed_stride();
+  var s = reset_state(agent_seed(agent), episode, 0u);
   var c = EnvCounters(0u, 0u, 0.0, 0u);
   for (var t = 0u; t < max_episode_steps; t++) {
     let z = actor_logits(s);
     var action = greedy_action(z);
     if (train.greedy == 0u) {
-      action = sample_action(log_softmax(z), rng_uniform(vec4<u32>(train.seed, RNG_STREAM_EVAL_ACTION, env, t)));
+      action = sample_action(log_softmax(z), rng_uniform(vec4<u32>(agent_seed(agent), RNG_STREAM_EVAL_ACTION, episode, t)));
     }
     if (step_env(&s, &c, action) != 0u) { break; }
   }
-  value_buf[env] = vec4<f32>(c.episode_return, f32(c.elapsed), 0.0, 0.0);
+  value_buf[i] = vec4<f32>(c.episode_return, f32(c.elapsed), 0.0, 0.0);
 }

@@ -1,6 +1,6 @@
 // Declarations shared by every trainer kernel (rollout, advantages, actor_critic_backward, optimizer):
 // the per-update uniform, the network shape and parameter layout (overrides set from
-// src/model/layout.ts), the metrics slots, activations.
+// src/model/layout.ts), the agent dimension, the metrics slots, activations.
 
 const OBS_SIZE: u32 = 4u;      // CartPole's observation
 
@@ -18,6 +18,10 @@ override off_critic_b1: u32 = 0u;
 override off_critic_w2: u32 = 0u;
 override off_critic_b2: u32 = 0u;
 override num_params: u32 = 0u;
+// G agents trained side by side, same shape and hyper-parameters, agent a seeded with seed + a. Each
+// buffer holds the agents one after another: params [G×P], env slots [G×N], rollout rows [G×T×N]
+// (agent-major), metrics [G×NUM_METRICS], episode stats [G]. Agent 0 is exactly a G = 1 run.
+override num_agents: u32 = 1u;
 
 const ALGO_A2C: u32 = 0u;
 const ALGO_REINFORCE: u32 = 1u;
@@ -63,6 +67,10 @@ struct TrainParams {
 }
 
 @group(0) @binding(0) var<uniform> train: TrainParams;
+
+fn agent_seed(agent: u32) -> u32 { return train.seed + agent; }
+fn rows_per_agent() -> u32 { return train.num_envs * train.n_steps; }
+fn metric(agent: u32, slot: u32) -> u32 { return agent * NUM_METRICS + slot; }
 
 fn activate(pre: f32) -> f32 {
   // Clamped: some backends build tanh from exp and return NaN for |x| > ~44; tanh(±15) is ±1 in f32.

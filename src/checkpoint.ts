@@ -7,9 +7,10 @@
  *
  * Tensors:  actor.0.weight [H,4]  actor.0.bias [H]  actor.2.weight [A,H]  actor.2.bias [A]
  *           critic.0.weight [H,4] critic.0.bias [H] critic.2.weight [V,H] critic.2.bias [V]   (F32)
- *           optimizer.m [P], optimizer.v [P]  Adam's exp_avg / exp_avg_sq (RMSprop: v = square_avg),
+ *           optimizer.m [G·P], optimizer.v [G·P]  Adam's exp_avg / exp_avg_sq (RMSprop: v = square_avg),
  *                                            flat in webgpu-rl's layout (src/model/layout.ts)   (F32)
- *           env.slots [N, 8]                 each env's state (4 × f32 bits) and counters (U32)
+ *           env.slots [G·N, 8]               each env's state (4 × f32 bits) and counters (U32)
+ * With G = --num-agents > 1 the network tensors of agent a are named agents.<a>.actor.0.weight, ….
  * Metadata (string values): format = "webgpu-rl/1", config (JSON), update, envSteps, recentReturns
  * (JSON array), crc32 (of the data section, hex). Pure: no fs, so the browser demo reads and writes the same bytes.
  */
@@ -27,8 +28,8 @@ export interface Checkpoint {
   optV: Float32Array;
   /** [N * 8] u32: the trainer's env slots, for an exact resume; may be absent (policy only). */
   envSlots: Uint32Array | null;
-  /** Returns of the last (up to) 100 finished episodes: the stopping rule continues from them. */
-  recentReturns: number[];
+  /** Per agent, returns of its last (up to) 100 finished episodes: the stopping rule continues from them. */
+  recentReturns: number[][];
 }
 
 export class CheckpointError extends Error {}
@@ -47,6 +48,11 @@ export const TORCH_TENSOR_NAMES: Record<TensorName, string> = {
 
 export function shapeOfConfig(config: TrainConfig): NetShape {
   return { obsSize: 4, hiddenSize: config.hidden, numActions: 2, valueOutputs: config.algo === 'qac' ? 2 : 1, activation: config.activation };
+}
+
+/** A tensor's name: PyTorch's for one agent, prefixed with `agents.<a>.` when several train together. */
+function tensorName(numAgents: number, agent: number, name: TensorName): string {
+  return numAgents === 1 ? TORCH_TENSOR_NAMES[name] : `agents.${agent}.${TORCH_TENSOR_NAMES[name]}`;
 }
 
 const CRC_TABLE = (() => {
@@ -89,14 +95,18 @@ function fromTorch(params: Float32Array, layout: ParamLayout, name: TensorName, 
 
 export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
   const layout = paramLayout(shapeOfConfig(ckpt.config));
+  const g = ckpt.config.numAgents;
   const tensors: { name: string; dtype: 'F32' | 'U32'; shape: number[]; bytes: Uint8Array }[] = [];
   const bytesOf = (a: Float32Array | Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  for (const slot of layout.tensors) {
-    const { data, shape } = toTorch(ckpt.params, layout, slot.name);
-    tensors.push({ name: TORCH_TENSOR_NAMES[slot.name], dtype: 'F32', shape, bytes: bytesOf(data) });
+  for (let agent = 0; agent < g; agent++) {
+    const params = ckpt.params.subarray(agent * layout.total, (agent + 1) * layout.total);
+    for (const slot of layout.tensors) {
+      const { data, shape } = toTorch(params, layout, slot.name);
+      tensors.push({ name: tensorName(g, agent, slot.name), dtype: 'F32', shape, bytes: bytesOf(data) });
+    }
   }
-  tensors.push({ name: 'optimizer.m', dtype: 'F32', shape: [layout.total], bytes: bytesOf(ckpt.optM) });
-  tensors.push({ name: 'optimizer.v', dtype: 'F32', shape: [layout.total], bytes: bytesOf(ckpt.optV) });
+  tensors.push({ name: 'optimizer.m', dtype: 'F32', shape: [g * layout.total], bytes: bytesOf(ckpt.optM) });
+  tensors.push({ name: 'optimizer.v', dtype: 'F32', shape: [g * layout.total], bytes: bytesOf(ckpt.optV) });
   if (ckpt.envSlots) tensors.push({ name: 'env.slots', dtype: 'U32', shape: [ckpt.envSlots.length / 8, 8], bytes: bytesOf(ckpt.envSlots) });
 
   const dataLength = tensors.reduce((n, t) => n + t.bytes.length, 0);
@@ -158,13 +168,16 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const update = Number(meta!.update);
   const envSteps = Number(meta!.envSteps);
   if (!Number.isInteger(update) || update < 0 || !Number.isInteger(envSteps) || envSteps < 0) fail('bad update or envSteps in metadata');
-  let recentReturns: number[] = [];
+  let recentReturns: number[][] = [];
   try {
     recentReturns = meta!.recentReturns === undefined ? [] : JSON.parse(String(meta!.recentReturns));
   } catch {
     fail('recentReturns in metadata is not JSON');
   }
-  if (!Array.isArray(recentReturns) || !recentReturns.every((r) => typeof r === 'number' && Number.isFinite(r))) fail('recentReturns in metadata is not a list of numbers');
+  const listOfNumbers = (r: unknown) => Array.isArray(r) && r.every((v) => typeof v === 'number' && Number.isFinite(v));
+  if (!Array.isArray(recentReturns) || recentReturns.length > config.numAgents || !recentReturns.every(listOfNumbers)) {
+    fail('recentReturns in metadata is not one list of numbers per agent');
+  }
   const layout = paramLayout(shapeOfConfig(config));
 
   const tensor = (name: string, dtype: 'F32' | 'U32', shape: number[] | null): Float32Array | Uint32Array => {
@@ -186,14 +199,18 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     return dtype === 'F32' ? new Float32Array(copy.buffer) : new Uint32Array(copy.buffer);
   };
 
-  const params = new Float32Array(layout.total);
-  for (const slot of layout.tensors) {
-    const shape = slot.shape.length === 1 ? [slot.shape[0]] : [slot.shape[1], slot.shape[0]];
-    fromTorch(params, layout, slot.name, tensor(TORCH_TENSOR_NAMES[slot.name], 'F32', shape) as Float32Array);
+  const g = config.numAgents;
+  const params = new Float32Array(g * layout.total);
+  for (let agent = 0; agent < g; agent++) {
+    const agentParams = params.subarray(agent * layout.total, (agent + 1) * layout.total);
+    for (const slot of layout.tensors) {
+      const shape = slot.shape.length === 1 ? [slot.shape[0]] : [slot.shape[1], slot.shape[0]];
+      fromTorch(agentParams, layout, slot.name, tensor(tensorName(g, agent, slot.name), 'F32', shape) as Float32Array);
+    }
   }
-  const optM = tensor('optimizer.m', 'F32', [layout.total]) as Float32Array;
-  const optV = tensor('optimizer.v', 'F32', [layout.total]) as Float32Array;
+  const optM = tensor('optimizer.m', 'F32', [g * layout.total]) as Float32Array;
+  const optV = tensor('optimizer.v', 'F32', [g * layout.total]) as Float32Array;
   const envSlots = header['env.slots'] ? (tensor('env.slots', 'U32', null) as Uint32Array) : null;
-  if (envSlots && envSlots.length !== config.numEnvs * 8) fail(`env.slots holds ${envSlots.length / 8} envs, the config says ${config.numEnvs}`);
+  if (envSlots && envSlots.length !== g * config.numEnvs * 8) fail(`env.slots holds ${envSlots.length / 8} envs, the config says ${g * config.numEnvs}`);
   return { config, update, envSteps, params, optM, optV, envSlots, recentReturns };
 }

@@ -13,6 +13,7 @@ export interface TrainConfig {
   algo: Algo;
   seed: number;
   numEnvs: number;
+  numAgents: number;
   nSteps: number;
   totalSteps: number;
   targetReturn: number | null;
@@ -56,6 +57,13 @@ export const CONFIG_SCHEMA: { [K in keyof TrainConfig]: FieldSpec } = {
   },
   seed: { kind: 'int', min: 0, max: 0xffffffff, default: 1, doc: 'seeds initialisation, resets and action sampling' },
   numEnvs: { kind: 'int', min: 1, default: 16, doc: 'N: environments stepped in parallel on the GPU' },
+  numAgents: {
+    kind: 'int',
+    min: 1,
+    max: 4096,
+    default: 1,
+    doc: 'G: independent agents trained side by side in the same dispatches, agent a seeded with seed + a (numEnvs envs each)',
+  },
   nSteps: { kind: 'int', min: 1, max: 4096, default: 8, doc: 'T: steps per env per update (rollout length; reinforce defaults to 64)' },
   totalSteps: { kind: 'int', min: 1, default: 5_000_000, doc: 'stop after this many env steps' },
   targetReturn: { kind: 'optionalFloat', min: 0, default: null, doc: "stop once the mean return of the last 100 episodes reaches this (default: the env's threshold)" },
@@ -152,6 +160,7 @@ export function validateConfig(partial: Partial<Record<keyof TrainConfig, unknow
     if (spec.kind === 'choice' && !spec.choices.includes(raw as string)) throw new ConfigError(`--${kebab(name)} must be one of ${spec.choices.join(', ')}; got "${raw}"`);
     (config as unknown as Record<string, unknown>)[name] = expected === 'number' ? checkNumber(name, raw as number) : raw;
   }
+  checkAgentsFit(config);
   return config;
 }
 
@@ -168,4 +177,18 @@ export function configTableMarkdown(): string {
     return `| \`--${kebab(name)}\` | \`${name}\` | ${values} | ${spec.default ?? "env's threshold"}${algoDefaults} | ${spec.doc} |`;
   });
   return ['| flag | config field | values | default | meaning |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+/** Rows of vec4 in the uniform buffer that carries every agent's packed weights (shaders/network.wgsl). */
+export const PACKED_WEIGHT_ROWS = 4096;
+
+/** The packed weights of all agents share one 64 KiB uniform buffer: G × (4H + 1) rows at most 4096. */
+export function checkAgentsFit(config: Pick<TrainConfig, 'numAgents' | 'hidden'>): void {
+  const perAgent = 4 * config.hidden + 1;
+  if (config.numAgents * perAgent > PACKED_WEIGHT_ROWS) {
+    throw new ConfigError(
+      `--num-agents ${config.numAgents} with --hidden ${config.hidden} does not fit: the packed weights of all agents share one 64 KiB uniform buffer ` +
+        `(${PACKED_WEIGHT_ROWS} rows of 4 x hidden + 1 per agent); with --hidden ${config.hidden} at most ${Math.floor(PACKED_WEIGHT_ROWS / perAgent)} agents fit`,
+    );
+  }
 }

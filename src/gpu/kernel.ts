@@ -82,11 +82,11 @@ export function dispatch(pass: GPUComputePassEncoder, ctx: GpuContext, kernel: K
   pass.dispatchWorkgroups(x, y);
 }
 
-/** Dispatches exactly `workgroups` workgroups (kernels that reduce in a fixed number of groups). */
-export function dispatchGroups(pass: GPUComputePassEncoder, kernel: Kernel, entryPoint: string, group: GPUBindGroup, workgroups: number) {
+/** Dispatches exactly (x, y) workgroups (kernels that reduce in a fixed number of groups; y: agents). */
+export function dispatchGroups(pass: GPUComputePassEncoder, kernel: Kernel, entryPoint: string, group: GPUBindGroup, x: number, y = 1) {
   pass.setPipeline(kernel.pipelines[entryPoint]);
   pass.setBindGroup(0, group);
-  pass.dispatchWorkgroups(workgroups);
+  pass.dispatchWorkgroups(x, y);
 }
 
 /** The largest element count whose per-element storage of `bytesPerElement` fits one binding. */

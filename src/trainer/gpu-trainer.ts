@@ -11,7 +11,7 @@
  */
 import { initParams } from '../cpu/init.ts';
 import { cartPoleParams, cartPoleShaderConstants, type CartPoleParams } from '../env/cartpole-params.ts';
-import type { TrainConfig } from '../config.ts';
+import { checkAgentsFit, PACKED_WEIGHT_ROWS, type TrainConfig } from '../config.ts';
 import { bindGroup, createKernel, createStorageBuffer, createUniformBuffer, dispatch, dispatchGroups, maxElementsForBinding, readBuffer, type Kernel, type KernelSpec } from '../gpu/kernel.ts';
 import { paramLayout, type NetShape, type ParamLayout } from '../model/layout.ts';
 import type { GpuContext } from '../platform/gpu-context.ts';
@@ -39,7 +39,7 @@ export const STATS_RING = 256;
 export const STATS_BYTES = 16 + STATS_RING * 4;
 const UNIFORM_BYTES = 96;
 /** shaders/network.wgsl's PACKED_VEC4S × 16: the packed weights of H <= 1023 hidden units. */
-const PACKED_BYTES = 4096 * 16;
+const PACKED_BYTES = PACKED_WEIGHT_ROWS * 16;
 const BACKWARD_CHUNK = 64;
 /** From this many envs the rollout steps four envs per invocation (throughput over latency). */
 const BATCHED_ROLLOUT_MIN_ENVS = 1024;
@@ -53,9 +53,9 @@ export function netShapeOf(config: TrainConfig): NetShape {
 /** Bytes per rollout row of the largest per-row buffer (observations and values: one vec4 each). */
 const BYTES_PER_ROW = 16;
 
-/** The largest N that fits this adapter for T steps, or why none does. */
-export function maxTrainEnvs(device: GPUDevice, nSteps: number): number {
-  return Math.floor(maxElementsForBinding(device, BYTES_PER_ROW) / (nSteps + 1));
+/** The largest N that fits this adapter for T steps and G agents. */
+export function maxTrainEnvs(device: GPUDevice, nSteps: number, numAgents = 1): number {
+  return Math.floor(maxElementsForBinding(device, BYTES_PER_ROW) / ((nSteps + 1) * numAgents));
 }
 
 /**
@@ -80,6 +80,7 @@ export function trainerKernelSpecs(config: TrainConfig, layout: ParamLayout, env
     off_critic_w2: l.criticW2.offset,
     off_critic_b2: l.criticB2.offset,
     num_params: layout.total,
+    num_agents: config.numAgents,
   };
   const S = 'storage' as const;
   const R = 'read-only-storage' as const;
@@ -136,20 +137,22 @@ export class GpuTrainer {
   private readonly uniformData = new ArrayBuffer(UNIFORM_BYTES);
 
   constructor(readonly ctx: GpuContext, readonly config: TrainConfig) {
-    const { numEnvs: n, nSteps: t } = config;
-    const maxEnvs = maxTrainEnvs(ctx.device, t);
+    const { numEnvs: n, nSteps: t, numAgents: g } = config;
+    const maxEnvs = maxTrainEnvs(ctx.device, t, g);
     if (n > maxEnvs) {
       throw new RangeError(
-        `--num-envs ${n} with --n-steps ${t} does not fit this adapter: the rollout needs ${BYTES_PER_ROW} bytes per env and step in one buffer ` +
-          `and maxStorageBufferBindingSize is ${ctx.device.limits.maxStorageBufferBindingSize} bytes; the largest --num-envs that fits is ${maxEnvs}`,
+        `--num-envs ${n} with --n-steps ${t}${g > 1 ? ` and --num-agents ${g}` : ''} does not fit this adapter: the rollout needs ${BYTES_PER_ROW} bytes per env, step and agent ` +
+          `in one buffer and maxStorageBufferBindingSize is ${ctx.device.limits.maxStorageBufferBindingSize} bytes; the largest --num-envs that fits is ${maxEnvs}`,
       );
     }
+    checkAgentsFit(config);
     this.shape = netShapeOf(config);
     this.layout = paramLayout(this.shape);
     this.envParams = cartPoleParams(config.env);
     this.numRows = n * t;
     this.backwardGroups = Math.min(MAX_BACKWARD_GROUPS, Math.ceil(this.numRows / BACKWARD_CHUNK));
-    const p = this.layout.total;
+    const p = this.layout.total * g;
+    const rows = this.numRows * g;
     const storage = (label: string, bytes: number) => createStorageBuffer(ctx, `trainer.${label}`, bytes);
     this.buffers = {
       uniform: createUniformBuffer(ctx, 'trainer.uniform', UNIFORM_BYTES),
@@ -159,15 +162,15 @@ export class GpuTrainer {
       grads: storage('grads', p * 4),
       optM: storage('optM', p * 4),
       optV: storage('optV', p * 4),
-      envs: storage('envs', n * 32),
-      obs: storage('obs', this.numRows * 16),
-      stepInfo: storage('stepInfo', this.numRows * 4),
-      logits: storage('logits', this.numRows * 4 * this.shape.numActions),
-      values: storage('values', (this.numRows + n) * 16),
-      targets: storage('targets', this.numRows * 16),
-      partials: storage('partials', this.backwardGroups * (p + 4) * 4),
-      metrics: storage('metrics', NUM_METRICS * 4),
-      stats: storage('stats', STATS_BYTES),
+      envs: storage('envs', g * n * 32),
+      obs: storage('obs', rows * 16),
+      stepInfo: storage('stepInfo', rows * 4),
+      logits: storage('logits', rows * 4 * this.shape.numActions),
+      values: storage('values', (rows + g * n) * 16),
+      targets: storage('targets', rows * 16),
+      partials: storage('partials', g * this.backwardGroups * (this.layout.total + 4) * 4),
+      metrics: storage('metrics', g * NUM_METRICS * 4),
+      stats: storage('stats', g * STATS_BYTES),
     };
 
     this.kernels = mapKernels(trainerKernelSpecs(config, this.layout, this.envParams), (spec) => createKernel(ctx, spec));
@@ -180,29 +183,38 @@ export class GpuTrainer {
     };
   }
 
-  /** Seeded initial parameters (src/cpu/init.ts), zero optimizer state, every env at episode 0. */
+  /** Seeded initial parameters (src/cpu/init.ts; agent a from seed + a), zero optimizer state, every env at episode 0. */
   initialize(): Float32Array {
-    const params = initParams(new Float32Array(this.layout.total), this.shape, this.config.init, this.config.seed);
-    this.loadState({ params, optM: new Float32Array(this.layout.total), optV: new Float32Array(this.layout.total) });
+    const { numAgents: g, init, seed } = this.config;
+    const p = this.layout.total;
+    const params = new Float32Array(g * p);
+    for (let a = 0; a < g; a++) initParams(params.subarray(a * p, (a + 1) * p), this.shape, init, (seed + a) >>> 0);
+    this.loadState({ params, optM: new Float32Array(g * p), optV: new Float32Array(g * p) });
     const encoder = this.ctx.device.createCommandEncoder({ label: 'trainer.reset' });
     encoder.clearBuffer(this.buffers.metrics);
     encoder.clearBuffer(this.buffers.stats);
     this.writeUniform(0);
     const pass = encoder.beginComputePass({ label: 'rolloutReset' });
-    dispatch(pass, this.ctx, this.kernels.rollout, 'rolloutReset', this.groups.rollout, this.config.numEnvs);
+    dispatch(pass, this.ctx, this.kernels.rollout, 'rolloutReset', this.groups.rollout, g * this.config.numEnvs);
     pass.end();
     this.ctx.device.queue.submit([encoder.finish()]);
     return params;
   }
 
-  /** Env slots: [N * 8] u32, per env the state (4 × f32 bits), steps this episode, episode index, return (f32 bits), 0. */
+  /** Parameters of every agent: G × P. */
+  get totalParams(): number {
+    return this.config.numAgents * this.layout.total;
+  }
+
+  /** Env slots: [G × N × 8] u32, per env the state (4 × f32 bits), steps this episode, episode index, return (f32 bits), 0. */
   loadEnvSlots(slots: Uint32Array): void {
-    if (slots.length !== this.config.numEnvs * 8) throw new RangeError(`env slots hold ${slots.length / 8} envs, the trainer has ${this.config.numEnvs}`);
+    const envs = this.config.numAgents * this.config.numEnvs;
+    if (slots.length !== envs * 8) throw new RangeError(`env slots hold ${slots.length / 8} envs, the trainer has ${envs}`);
     this.ctx.device.queue.writeBuffer(this.buffers.envs, 0, slots as Uint32Array<ArrayBuffer>);
   }
 
   async readEnvSlots(): Promise<Uint32Array> {
-    return new Uint32Array(await readBuffer(this.ctx, this.buffers.envs, this.config.numEnvs * 32));
+    return new Uint32Array(await readBuffer(this.ctx, this.buffers.envs, this.config.numAgents * this.config.numEnvs * 32));
   }
 
   /** Parameters and optimizer state from the host; the packed copy of the weights follows. */
@@ -264,36 +276,37 @@ export class GpuTrainer {
   encodePhases(encoder: GPUCommandEncoder, phases: readonly Phase[], label = phases.join('+')): void {
     const { ctx, kernels: k, groups: g } = this;
     const n = this.config.numEnvs;
+    const agents = this.config.numAgents;
     const pass = encoder.beginComputePass({ label });
     for (const phase of phases) {
       switch (phase) {
         // COLLECT ROLLOUT
         case 'rollout':
-          if (n >= BATCHED_ROLLOUT_MIN_ENVS) dispatch(pass, ctx, k.rollout, 'rolloutCollect4', g.rollout, Math.ceil(n / 4));
-          else dispatch(pass, ctx, k.rollout, 'rolloutCollect', g.rollout, n);
+          if (n >= BATCHED_ROLLOUT_MIN_ENVS) dispatch(pass, ctx, k.rollout, 'rolloutCollect4', g.rollout, agents * Math.ceil(n / 4));
+          else dispatch(pass, ctx, k.rollout, 'rolloutCollect', g.rollout, agents * n);
           break;
         // CALCULATE TARGETS
         case 'advantages':
-          dispatch(pass, ctx, k.advantages, 'computeAdvantages', g.advantages, n);
+          dispatch(pass, ctx, k.advantages, 'computeAdvantages', g.advantages, agents * n);
           break;
         case 'moments':
-          dispatchGroups(pass, k.advantages, 'advantageMoments', g.advantages, 1);
+          dispatchGroups(pass, k.advantages, 'advantageMoments', g.advantages, agents);
           break;
         // UPDATE NETWORK
         case 'backward':
-          dispatchGroups(pass, k.backward, 'actorCriticBackward', g.backward, this.backwardGroups);
+          dispatchGroups(pass, k.backward, 'actorCriticBackward', g.backward, this.backwardGroups, agents);
           break;
         case 'reduce':
-          dispatch(pass, ctx, k.optimizer, 'reduceGradients', g.optimizer, this.layout.total + 3);
+          dispatch(pass, ctx, k.optimizer, 'reduceGradients', g.optimizer, agents * (this.layout.total + 3));
           break;
         case 'norm':
-          dispatchGroups(pass, k.optimizer, 'gradNorm', g.optimizer, 1);
+          dispatchGroups(pass, k.optimizer, 'gradNorm', g.optimizer, agents);
           break;
         case 'optimizer':
-          dispatch(pass, ctx, k.optimizer, 'optimizerStep', g.optimizer, this.layout.total);
+          dispatch(pass, ctx, k.optimizer, 'optimizerStep', g.optimizer, agents * this.layout.total);
           break;
         case 'pack':
-          dispatch(pass, ctx, k.optimizer, 'packWeights', g.optimizer, this.config.hidden + 1);
+          dispatch(pass, ctx, k.optimizer, 'packWeights', g.optimizer, agents * (this.config.hidden + 1));
           break;
       }
     }
@@ -306,14 +319,14 @@ export class GpuTrainer {
   }
 
   /**
-   * Plays `numEpisodes` fresh episodes with the current policy (one per invocation, seeded apart from
-   * training) into `out` rows of (return, length). Uses its own bind group over `out`.
+   * Plays `numEpisodes` fresh episodes per agent with the current policies (one per invocation, seeded
+   * apart from training) into `out` rows of (return, length), agent-major. Uses its own bind group over `out`.
    */
   encodeEvaluation(encoder: GPUCommandEncoder, out: GPUBuffer, numEpisodes: number): void {
     const b = this.buffers;
     const group = bindGroup(this.ctx, this.kernels.rollout, 'evaluate', [b.uniform, b.packed, b.envs, b.obs, b.stepInfo, b.logits, out, b.stats]);
     const pass = encoder.beginComputePass({ label: 'evaluatePolicy' });
-    dispatch(pass, this.ctx, this.kernels.rollout, 'evaluatePolicy', group, numEpisodes);
+    dispatch(pass, this.ctx, this.kernels.rollout, 'evaluatePolicy', group, this.config.numAgents * numEpisodes);
     pass.end();
   }
 

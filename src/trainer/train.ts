@@ -24,12 +24,31 @@ export interface TrainMetrics {
   entropy: number;
   explainedVariance: number;
   gradNorm: number;
+  /** With --num-agents > 1: each agent's figures; the fields above are their means. */
+  agents?: AgentMetrics[];
+}
+
+/** One agent's share of a report (TrainMetrics averages them), when several agents train together. */
+export interface AgentMetrics {
+  seed: number;
+  meanReturn100: number;
+  episodicReturn: number;
+  episodesFinished: number;
+  policyLoss: number;
+  valueLoss: number;
+  entropy: number;
+  explainedVariance: number;
+  gradNorm: number;
+  solved: boolean;
 }
 
 export interface EvalResult {
   meanReturn: number;
   stdReturn: number;
+  /** Every episode's return, agent-major. */
   returns: Float32Array;
+  /** Per agent (one entry when training one agent). */
+  perAgent: { meanReturn: number; stdReturn: number }[];
 }
 
 export interface TrainState {
@@ -69,7 +88,8 @@ export class GpuError extends Error {}
 export class DeviceLostError extends GpuError {}
 
 const RING_SLOTS = 4;
-const SLOT_BYTES = NUM_METRICS * 4 + STATS_BYTES;
+/** One agent's share of a metrics staging buffer: its metrics, then its episode stats. */
+const AGENT_SLOT_BYTES = NUM_METRICS * 4 + STATS_BYTES;
 
 interface PendingRead {
   buffer: GPUBuffer;
@@ -97,10 +117,15 @@ export class TrainingSession {
    */
   stopAtUpdate: number | null = null;
   nonFiniteUpdate: number | null = null;
+  /** The agent whose update went non-finite first. */
+  nonFiniteAgent: number | null = null;
   readonly history: TrainMetrics[] = [];
-  readonly returns: number[] = [];
+  /** Returns of every finished episode, per agent, in report order. */
+  readonly agentReturns: number[][];
   readonly lengths: number[] = [];
-  private readonly recentReturns: number[] = [];
+  /** Returns of each agent's last (up to) 100 episodes: the stopping rule. */
+  private readonly recentReturns: number[][];
+  private readonly agentSolved: boolean[];
   private readonly ring: GPUBuffer[];
   private readonly pending: (PendingRead | null)[] = new Array(RING_SLOTS).fill(null);
   private readIndex = 0;
@@ -117,8 +142,12 @@ export class TrainingSession {
     this.trainer = new GpuTrainer(ctx, this.config);
     this.target = this.config.targetReturn ?? this.trainer.envParams.rewardThreshold;
     this.maxUpdates = Math.ceil(this.config.totalSteps / this.trainer.numRows);
+    const g = this.config.numAgents;
+    this.agentReturns = Array.from({ length: g }, () => []);
+    this.recentReturns = Array.from({ length: g }, () => []);
+    this.agentSolved = new Array(g).fill(false);
     this.ring = Array.from({ length: RING_SLOTS }, (_, i) =>
-      ctx.device.createBuffer({ label: `metrics.staging${i}`, size: SLOT_BYTES, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+      ctx.device.createBuffer({ label: `metrics.staging${i}`, size: g * AGENT_SLOT_BYTES, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
     );
   }
 
@@ -130,13 +159,23 @@ export class TrainingSession {
     this.throughputWindow.splice(0, this.throughputWindow.length, { time: this.startTime, step: this.envSteps });
   }
 
+  /** Env steps of one agent (all agents take the same number). */
   get envSteps(): number {
     return this.update * this.trainer.numRows;
   }
 
+  /** Agent 0's episode returns (the only agent's, unless --num-agents > 1). */
+  get returns(): number[] {
+    return this.agentReturns[0];
+  }
+
+  /** Mean return of the last 100 episodes, averaged over agents. */
   get meanReturn100(): number {
-    const r = this.recentReturns;
-    return r.length > 0 ? r.reduce((a, b) => a + b, 0) / r.length : 0;
+    return mean(this.recentReturns.map((r) => mean(r)));
+  }
+
+  agentMeanReturn100(agent: number): number {
+    return mean(this.recentReturns[agent]);
   }
 
   /** Why the run should stop now, or null to go on. */
@@ -167,9 +206,7 @@ export class TrainingSession {
     if (report) {
       slot = this.readIndex++ % RING_SLOTS;
       await this.settle(slot); // backpressure: only when the whole ring is still in flight
-      encoder.copyBufferToBuffer(trainer.buffers.metrics, 0, this.ring[slot], 0, NUM_METRICS * 4);
-      encoder.copyBufferToBuffer(trainer.buffers.stats, 0, this.ring[slot], NUM_METRICS * 4, STATS_BYTES);
-      encoder.clearBuffer(trainer.buffers.stats);
+      this.encodeReport(encoder, this.ring[slot]);
     }
     ctx.device.queue.submit([encoder.finish()]);
     this.update++;
@@ -196,13 +233,19 @@ export class TrainingSession {
     this.trainer.encodeRollout(encoder, this.update);
     const slot = this.readIndex++ % RING_SLOTS;
     await this.settle(slot);
-    encoder.copyBufferToBuffer(this.trainer.buffers.metrics, 0, this.ring[slot], 0, NUM_METRICS * 4);
-    encoder.copyBufferToBuffer(this.trainer.buffers.stats, 0, this.ring[slot], NUM_METRICS * 4, STATS_BYTES);
-    encoder.clearBuffer(this.trainer.buffers.stats);
+    this.encodeReport(encoder, this.ring[slot]);
     this.ctx.device.queue.submit([encoder.finish()]);
     const read: PendingRead = { buffer: this.ring[slot], update: this.update, done: Promise.resolve() };
     read.done = read.buffer.mapAsync(GPUMapMode.READ).then(() => void this.ready.add(read));
     this.pending[slot] = read;
+  }
+
+  /** Copies every agent's metrics and episode stats into a staging buffer, then clears the stats. */
+  private encodeReport(encoder: GPUCommandEncoder, staging: GPUBuffer) {
+    const g = this.config.numAgents;
+    encoder.copyBufferToBuffer(this.trainer.buffers.metrics, 0, staging, 0, g * NUM_METRICS * 4);
+    encoder.copyBufferToBuffer(this.trainer.buffers.stats, 0, staging, g * NUM_METRICS * 4, g * STATS_BYTES);
+    encoder.clearBuffer(this.trainer.buffers.stats);
   }
 
   /** Waits for every metrics read in flight. */
@@ -215,7 +258,7 @@ export class TrainingSession {
     await this.drain();
     const state = await this.readState();
     const envSlots = await this.trainer.readEnvSlots();
-    return { config: this.config, update: this.update, envSteps: this.envSteps, ...state, envSlots, recentReturns: [...this.recentReturns] };
+    return { config: this.config, update: this.update, envSteps: this.envSteps, ...state, envSlots, recentReturns: this.recentReturns.map((r) => [...r]) };
   }
 
   /** Continues from a checkpoint of the same config: parameters, optimizer, envs, counters. */
@@ -223,13 +266,13 @@ export class TrainingSession {
     this.initialize(ckpt);
     if (ckpt.envSlots) this.trainer.loadEnvSlots(ckpt.envSlots);
     this.update = ckpt.update;
-    this.recentReturns.splice(0, this.recentReturns.length, ...ckpt.recentReturns);
+    ckpt.recentReturns.forEach((r, agent) => this.recentReturns[agent]?.splice(0, this.recentReturns[agent].length, ...r));
     this.throughputWindow.splice(0, this.throughputWindow.length, { time: this.startTime, step: this.envSteps });
   }
 
   async readState(): Promise<TrainState> {
     const b = this.trainer.buffers;
-    const size = this.trainer.layout.total * 4;
+    const size = this.trainer.totalParams * 4;
     const [params, optM, optV] = await Promise.all([b.params, b.optM, b.optV].map(async (buf) => new Float32Array(await readBuffer(this.ctx, buf, size))));
     return { params, optM, optV };
   }
@@ -269,42 +312,80 @@ export class TrainingSession {
 
   private consume(raw: ArrayBuffer, update: number) {
     const { config } = this;
-    const metrics = new Float32Array(raw, 0, NUM_METRICS);
-    const head = new Uint32Array(raw, NUM_METRICS * 4, 4);
-    const finished = head[0];
-    const ringReturns = new Float32Array(raw, NUM_METRICS * 4 + 16, Math.min(finished, STATS_RING));
-    for (const r of ringReturns) {
-      this.returns.push(r);
-      this.recentReturns.push(r);
+    const g = config.numAgents;
+    const agents: AgentMetrics[] = [];
+    const newReturns: number[][] = [];
+    let lengthSum = 0;
+    let finishedSum = 0;
+    for (let a = 0; a < g; a++) {
+      const metrics = new Float32Array(raw, a * NUM_METRICS * 4, NUM_METRICS);
+      const statsAt = g * NUM_METRICS * 4 + a * STATS_BYTES;
+      const head = new Uint32Array(raw, statsAt, 4);
+      const finished = head[0];
+      const ringReturns = Array.from(new Float32Array(raw, statsAt + 16, Math.min(finished, STATS_RING)));
+      const recent = this.recentReturns[a];
+      for (const r of ringReturns) {
+        this.agentReturns[a].push(r);
+        recent.push(r);
+      }
+      while (recent.length > 100) recent.shift();
+      finishedSum += finished;
+      lengthSum += head[1];
+      if (!this.agentSolved[a] && recent.length >= Math.min(100, config.numEnvs) && mean(recent) >= this.target) this.agentSolved[a] = true;
+      const firstBad = metrics[METRIC_SLOTS.firstNonFiniteUpdate];
+      if (firstBad > 0 && (this.nonFiniteUpdate === null || firstBad - 1 < this.nonFiniteUpdate)) {
+        this.nonFiniteUpdate = firstBad - 1;
+        this.nonFiniteAgent = a;
+      }
+      newReturns.push(ringReturns);
+      agents.push({
+        seed: (config.seed + a) >>> 0,
+        meanReturn100: mean(recent),
+        episodicReturn: ringReturns.length > 0 ? mean(ringReturns) : Number.NaN,
+        episodesFinished: finished,
+        policyLoss: metrics[METRIC_SLOTS.policyLoss],
+        valueLoss: metrics[METRIC_SLOTS.valueLoss],
+        entropy: metrics[METRIC_SLOTS.entropy],
+        explainedVariance: metrics[METRIC_SLOTS.explainedVariance],
+        gradNorm: metrics[METRIC_SLOTS.gradNorm],
+        solved: this.agentSolved[a],
+      });
     }
-    if (finished > 0) this.lengths.push(head[1] / finished);
-    while (this.recentReturns.length > 100) this.recentReturns.shift();
-    const meanReturn100 = this.meanReturn100;
-    if (!this.solved && this.recentReturns.length >= Math.min(100, config.numEnvs) && meanReturn100 >= this.target) {
+    if (finishedSum > 0) this.lengths.push(lengthSum / finishedSum);
+    if (!this.solved && this.agentSolved.every(Boolean)) {
       this.solved = true;
       this.stopAtUpdate = Math.min(this.maxUpdates, update + 1 + RING_SLOTS * config.metricsEvery);
     }
-    if (metrics[METRIC_SLOTS.firstNonFiniteUpdate] > 0) this.nonFiniteUpdate = metrics[METRIC_SLOTS.firstNonFiniteUpdate] - 1;
     const globalStep = (update + 1) * this.trainer.numRows;
     const now = performance.now();
+    const avg = (pick: (a: AgentMetrics) => number) => mean(agents.map(pick));
+    const allNew = newReturns.flat();
     const m: TrainMetrics = {
       globalStep,
       updates: update + 1,
       wallSeconds: (now - this.startTime) / 1000,
-      sps: this.throughput(globalStep, now),
-      episodicReturn: ringReturns.length > 0 ? ringReturns.reduce((a, b) => a + b, 0) / ringReturns.length : Number.NaN,
-      episodicLength: finished > 0 ? head[1] / finished : Number.NaN,
-      episodesFinished: finished,
-      meanReturn100,
-      policyLoss: metrics[METRIC_SLOTS.policyLoss],
-      valueLoss: metrics[METRIC_SLOTS.valueLoss],
-      entropy: metrics[METRIC_SLOTS.entropy],
-      explainedVariance: metrics[METRIC_SLOTS.explainedVariance],
-      gradNorm: metrics[METRIC_SLOTS.gradNorm],
+      sps: g * this.throughput(globalStep, now),
+      episodicReturn: allNew.length > 0 ? mean(allNew) : Number.NaN,
+      episodicLength: finishedSum > 0 ? lengthSum / finishedSum : Number.NaN,
+      episodesFinished: finishedSum,
+      meanReturn100: this.meanReturn100,
+      policyLoss: avg((a) => a.policyLoss),
+      valueLoss: avg((a) => a.valueLoss),
+      entropy: avg((a) => a.entropy),
+      explainedVariance: avg((a) => a.explainedVariance),
+      gradNorm: avg((a) => a.gradNorm),
+      ...(g > 1 ? { agents } : {}),
     };
     this.history.push(m);
-    this.hooks.onMetrics?.(m, Array.from(ringReturns));
+    this.hooks.onMetrics?.(m, newReturns[0]);
   }
+}
+
+function mean(values: ArrayLike<number>): number {
+  if (values.length === 0) return 0;
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i];
+  return sum / values.length;
 }
 
 /** Trains until solved, out of steps, stopped or non-finite; then evaluates fresh episodes. */
@@ -345,17 +426,21 @@ export async function train(ctx: GpuContext, partialConfig: Partial<TrainConfig>
   };
 }
 
-/** Fresh episodes with the trainer's current parameters, seeded apart from training. */
+/** Fresh episodes with the trainer's current parameters (numEpisodes per agent), seeded apart from training. */
 export async function evaluate(ctx: GpuContext, trainer: GpuTrainer, numEpisodes: number, greedy: boolean, seed = (trainer.config.seed ^ 0x5eed) >>> 0): Promise<EvalResult> {
-  const out = createStorageBuffer(ctx, 'evaluation', numEpisodes * 16);
+  const g = trainer.config.numAgents;
+  const out = createStorageBuffer(ctx, 'evaluation', g * numEpisodes * 16);
   trainer.writeUniform(0, { numEnvs: numEpisodes, seed, greedy });
   const encoder = ctx.device.createCommandEncoder({ label: 'evaluation' });
   trainer.encodeEvaluation(encoder, out, numEpisodes);
   ctx.device.queue.submit([encoder.finish()]);
-  const raw = new Float32Array(await readBuffer(ctx, out, numEpisodes * 16));
+  const raw = new Float32Array(await readBuffer(ctx, out, g * numEpisodes * 16));
   out.destroy();
-  const returns = Float32Array.from({ length: numEpisodes }, (_, i) => raw[i * 4]);
-  const mean = returns.reduce((a, b) => a + b, 0) / numEpisodes;
-  const std = Math.sqrt(returns.reduce((a, r) => a + (r - mean) ** 2, 0) / numEpisodes);
-  return { meanReturn: mean, stdReturn: std, returns };
+  const returns = Float32Array.from({ length: g * numEpisodes }, (_, i) => raw[i * 4]);
+  const stats = (r: Float32Array) => {
+    const m = mean(r);
+    return { meanReturn: m, stdReturn: Math.sqrt(r.reduce((acc, x) => acc + (x - m) ** 2, 0) / r.length) };
+  };
+  const perAgent = Array.from({ length: g }, (_, a) => stats(returns.subarray(a * numEpisodes, (a + 1) * numEpisodes)));
+  return { ...stats(returns), returns, perAgent };
 }

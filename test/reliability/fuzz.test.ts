@@ -27,9 +27,25 @@ function validCheckpoint(): { ckpt: Checkpoint; bytes: Uint8Array } {
     optM: params.map((v) => v * 0.1),
     optV: params.map((v) => v * v),
     envSlots: Uint32Array.from({ length: 24 }, (_, i) => i * 977),
-    recentReturns: [10, 20, 30],
+    recentReturns: [[10, 20, 30]],
   };
   return { ckpt, bytes: encodeCheckpoint(ckpt) };
+}
+
+function headerOf(bytes: Uint8Array): string {
+  return new TextDecoder().decode(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true))));
+}
+
+/** The same file with its JSON header edited (the data section untouched). */
+function withHeader(bytes: Uint8Array, edit: (header: string) => string): Uint8Array {
+  const header = headerOf(bytes);
+  const edited = new TextEncoder().encode(edit(header));
+  const data = bytes.subarray(8 + new TextEncoder().encode(header).length);
+  const out = new Uint8Array(8 + edited.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(edited.length), true);
+  out.set(edited, 8);
+  out.set(data, 8 + edited.length);
+  return out;
 }
 
 describe('checkpoint loader under fuzzing', () => {
@@ -40,7 +56,7 @@ describe('checkpoint loader under fuzzing', () => {
     expect(Array.from(back.params)).toEqual(Array.from(ckpt.params));
     expect(Array.from(back.optM)).toEqual(Array.from(ckpt.optM));
     expect(Array.from(back.envSlots!)).toEqual(Array.from(ckpt.envSlots!));
-    expect(back.recentReturns).toEqual([10, 20, 30]);
+    expect(back.recentReturns).toEqual([[10, 20, 30]]);
   });
 
   it('answers random bytes, truncations and mutations of a valid file with a CheckpointError, never another exception', () => {
@@ -77,17 +93,11 @@ describe('checkpoint loader under fuzzing', () => {
     const flipped = bytes.slice();
     flipped[flipped.length - 5] ^= 0xff;
     expect(() => decodeCheckpoint(flipped)).toThrow(/checksum mismatch/);
-    const text = new TextDecoder().decode(bytes);
-    const wrongVersion = new TextEncoder().encode(text.replace('webgpu-rl/1', 'webgpu-rl/9'));
-    expect(() => decodeCheckpoint(wrongVersion)).toThrow(/format "webgpu-rl\/9", expected "webgpu-rl\/1"/);
+    expect(() => decodeCheckpoint(withHeader(bytes, (h) => h.replace('webgpu-rl/1', 'webgpu-rl/9')))).toThrow(/format "webgpu-rl\/9", expected "webgpu-rl\/1"/);
     // The same tensors under a config with another hidden size: a shape error, not garbage weights.
     const other = encodeCheckpoint({ ...ckpt, config: { ...ckpt.config, hidden: 9 }, params: new Float32Array(paramLayout(netShapeOf({ ...ckpt.config, hidden: 9 })).total), optM: new Float32Array(paramLayout(netShapeOf({ ...ckpt.config, hidden: 9 })).total), optV: new Float32Array(paramLayout(netShapeOf({ ...ckpt.config, hidden: 9 })).total) });
-    const headerOf = (b: Uint8Array) => new TextDecoder().decode(b.subarray(8, 8 + Number(new DataView(b.buffer).getBigUint64(0, true))));
-    const swapped = new TextEncoder().encode(headerOf(bytes).replace(/"config":"(?:[^"\\]|\\.)*"/, headerOf(other).match(/"config":"(?:[^"\\]|\\.)*"/)![0]));
-    const forged = new Uint8Array(8 + swapped.length + (bytes.length - 8 - headerOf(bytes).length));
-    new DataView(forged.buffer).setBigUint64(0, BigInt(swapped.length), true);
-    forged.set(swapped, 8);
-    forged.set(bytes.subarray(8 + headerOf(bytes).length), 8 + swapped.length);
+    const configOf = (b: Uint8Array) => headerOf(b).match(/"config":"(?:[^"\\]|\\.)*"/)![0];
+    const forged = withHeader(bytes, (h) => h.replace(configOf(bytes), configOf(other)));
     expect(() => decodeCheckpoint(forged)).toThrow(/has shape \[8,4\], expected \[9,4\]/);
   });
 });

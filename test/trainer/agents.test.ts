@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/checkpoint.ts';
+import { ConfigError, validateConfig } from '../../src/config.ts';
+import { evaluate, TrainingSession, train } from '../../src/trainer/train.ts';
+import { useGpu } from '../helpers/gpu.ts';
+
+const gpu = useGpu();
+
+describe('G agents in the same dispatches', () => {
+  it('agent a of a G = 3 run is bit for bit the G = 1 run seeded seed + a (parameters and Adam state)', async () => {
+    const common = { totalSteps: 40 * 16 * 8, evalEpisodes: 0 };
+    const together = await train(gpu(), { ...common, numAgents: 3, seed: 5 });
+    const p = together.state.params.length / 3;
+    expect(together.updates).toBe(40);
+    for (let a = 0; a < 3; a++) {
+      const alone = await train(gpu(), { ...common, seed: 5 + a });
+      expect(alone.state.params.length).toBe(p);
+      const slice = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset + a * p * 4, p * 4);
+      expect(slice(together.state.params).equals(Buffer.from(alone.state.params.buffer)), `agent ${a} params`).toBe(true);
+      expect(slice(together.state.optV).equals(Buffer.from(alone.state.optV.buffer)), `agent ${a} Adam v`).toBe(true);
+    }
+    // Different seeds really train different agents.
+    expect(Buffer.from(together.state.params.buffer, 0, p * 4).equals(Buffer.from(together.state.params.buffer, p * 4, p * 4))).toBe(false);
+  });
+
+  it('reports each agent, checkpoints every agent (agents.<a>.* tensors) and evaluates each', async () => {
+    const session = new TrainingSession(gpu(), { numAgents: 2, seed: 9, totalSteps: 20 * 128, evalEpisodes: 0, metricsEvery: 4 });
+    session.initialize();
+    while (session.stopReason() === null) await session.step();
+    await session.drain();
+    const last = session.history.at(-1)!;
+    expect(last.agents).toHaveLength(2);
+    expect(last.agents!.map((a) => a.seed)).toEqual([9, 10]);
+    const ckpt = await session.checkpoint();
+    const bytes = encodeCheckpoint(ckpt);
+    const back = decodeCheckpoint(bytes);
+    expect(Array.from(back.params)).toEqual(Array.from(ckpt.params));
+    expect(back.recentReturns).toHaveLength(2);
+    expect(new TextDecoder().decode(bytes.subarray(0, 4000))).toContain('"agents.1.actor.0.weight"');
+    const evaluation = await evaluate(gpu(), session.trainer, 10, true);
+    expect(evaluation.returns).toHaveLength(20);
+    expect(evaluation.perAgent).toHaveLength(2);
+    expect(evaluation.meanReturn).toBeCloseTo((evaluation.perAgent[0].meanReturn + evaluation.perAgent[1].meanReturn) / 2, 4);
+    session.destroy();
+  });
+
+  it('refuses more agents than the packed weights can hold, naming the largest count', () => {
+    expect(() => validateConfig({ numAgents: 16, hidden: 64 })).toThrow(ConfigError);
+    expect(() => validateConfig({ numAgents: 16, hidden: 64 })).toThrow(/at most 15 agents fit/);
+    expect(validateConfig({ numAgents: 15, hidden: 64 }).numAgents).toBe(15);
+  });
+});
