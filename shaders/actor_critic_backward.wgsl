@@ -28,6 +28,9 @@
 
 const CHUNK: u32 = 64u;   // = the workgroup size of this entry point
 override units_per_thread: u32 = 1u;   // 1, or 4 for H >= 256 (hidden_units_by4)
+// 1: actor and critic share the hidden layer (off_critic_w1/b1 = the actor's): its gradient is the sum
+// of both paths, written once.
+override shared_trunk: u32 = 0u;
 var<workgroup> sh_x: array<vec4<f32>, CHUNK>;
 var<workgroup> sh_dz: array<vec2<f32>, CHUNK>;   // dLoss/dlogits per row
 var<workgroup> sh_dv: array<vec2<f32>, CHUNK>;   // dLoss/dV (or dQ per action) per row
@@ -82,12 +85,17 @@ fn hidden_units_by1(lid: u32, base: u32, first: bool) {
       dw1c += xr * dhc;
       db1c += dhc;
     }
-    for (var i = 0u; i < OBS_SIZE; i++) {
-      accumulate(base + off_actor_w1 + i * h + j, dw1a[i], first);
-      accumulate(base + off_critic_w1 + i * h + j, dw1c[i], first);
+    if (shared_trunk == 1u) {
+      for (var i = 0u; i < OBS_SIZE; i++) { accumulate(base + off_actor_w1 + i * h + j, dw1a[i] + dw1c[i], first); }
+      accumulate(base + off_actor_b1 + j, db1a + db1c, first);
+    } else {
+      for (var i = 0u; i < OBS_SIZE; i++) {
+        accumulate(base + off_actor_w1 + i * h + j, dw1a[i], first);
+        accumulate(base + off_critic_w1 + i * h + j, dw1c[i], first);
+      }
+      accumulate(base + off_actor_b1 + j, db1a, first);
+      accumulate(base + off_critic_b1 + j, db1c, first);
     }
-    accumulate(base + off_actor_b1 + j, db1a, first);
-    accumulate(base + off_critic_b1 + j, db1c, first);
     accumulate(base + off_actor_w2 + 2u * j, dw2a.x, first);
     accumulate(base + off_actor_w2 + 2u * j + 1u, dw2a.y, first);
     accumulate(base + off_critic_w2 + j * value_outputs, dw2c.x, first);
@@ -144,12 +152,17 @@ fn hidden_units_by4(lid: u32, base: u32, first: bool) {
     for (var u = 0u; u < 4u; u++) {
       if (ok[u]) {
         let ju = j[u];
-        for (var i = 0u; i < OBS_SIZE; i++) {
-          accumulate(base + off_actor_w1 + i * h + ju, dw1a[u][i], first);
-          accumulate(base + off_critic_w1 + i * h + ju, dw1c[u][i], first);
+        if (shared_trunk == 1u) {
+          for (var i = 0u; i < OBS_SIZE; i++) { accumulate(base + off_actor_w1 + i * h + ju, dw1a[u][i] + dw1c[u][i], first); }
+          accumulate(base + off_actor_b1 + ju, db1a[u] + db1c[u], first);
+        } else {
+          for (var i = 0u; i < OBS_SIZE; i++) {
+            accumulate(base + off_actor_w1 + i * h + ju, dw1a[u][i], first);
+            accumulate(base + off_critic_w1 + i * h + ju, dw1c[u][i], first);
+          }
+          accumulate(base + off_actor_b1 + ju, db1a[u], first);
+          accumulate(base + off_critic_b1 + ju, db1c[u], first);
         }
-        accumulate(base + off_actor_b1 + ju, db1a[u], first);
-        accumulate(base + off_critic_b1 + ju, db1c[u], first);
         accumulate(base + off_actor_w2 + 2u * ju, dw2a0[u], first);
         accumulate(base + off_actor_w2 + 2u * ju + 1u, dw2a1[u], first);
         accumulate(base + off_critic_w2 + ju * value_outputs, dw2c0[u], first);

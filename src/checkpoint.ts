@@ -11,11 +11,12 @@
  *                                            flat in webgpu-rl's layout (src/model/layout.ts)   (F32)
  *           env.slots [G·N, 8]               each env's state (4 × f32 bits) and counters (U32)
  * With G = --num-agents > 1 the network tensors of agent a are named agents.<a>.actor.0.weight, ….
+ * With --shared-trunk there are no critic.0.* tensors: the critic's hidden layer is actor.0.*.
  * Metadata (string values): format = "webgpu-rl/1", config (JSON), update, envSteps, recentReturns
  * (JSON array), crc32 (of the data section, hex). Pure: no fs, so the browser demo reads and writes the same bytes.
  */
-import { validateConfig, type TrainConfig } from './config.ts';
-import { paramLayout, type NetShape, type ParamLayout, type TensorName } from './model/layout.ts';
+import { netShapeOf, validateConfig, type TrainConfig } from './config.ts';
+import { paramLayout, type ParamLayout, type TensorName } from './model/layout.ts';
 
 export const CHECKPOINT_FORMAT = 'webgpu-rl/1';
 
@@ -46,9 +47,6 @@ export const TORCH_TENSOR_NAMES: Record<TensorName, string> = {
   criticB2: 'critic.2.bias',
 };
 
-export function shapeOfConfig(config: TrainConfig): NetShape {
-  return { obsSize: 4, hiddenSize: config.hidden, numActions: 2, valueOutputs: config.algo === 'qac' ? 2 : 1, activation: config.activation };
-}
 
 /** A tensor's name: PyTorch's for one agent, prefixed with `agents.<a>.` when several train together. */
 function tensorName(numAgents: number, agent: number, name: TensorName): string {
@@ -94,7 +92,7 @@ function fromTorch(params: Float32Array, layout: ParamLayout, name: TensorName, 
 }
 
 export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
-  const layout = paramLayout(shapeOfConfig(ckpt.config));
+  const layout = paramLayout(netShapeOf(ckpt.config));
   const g = ckpt.config.numAgents;
   const tensors: { name: string; dtype: 'F32' | 'U32'; shape: number[]; bytes: Uint8Array }[] = [];
   const bytesOf = (a: Float32Array | Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -178,7 +176,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   if (!Array.isArray(recentReturns) || recentReturns.length > config.numAgents || !recentReturns.every(listOfNumbers)) {
     fail('recentReturns in metadata is not one list of numbers per agent');
   }
-  const layout = paramLayout(shapeOfConfig(config));
+  const layout = paramLayout(netShapeOf(config));
 
   const tensor = (name: string, dtype: 'F32' | 'U32', shape: number[] | null): Float32Array | Uint32Array => {
     const entry = header[name];

@@ -4,6 +4,7 @@
  * Names follow Stable-Baselines3 where it has one.
  */
 import type { CartPoleId } from './env/cartpole-params.ts';
+import type { NetShape } from './model/layout.ts';
 
 export type Algo = 'a2c' | 'reinforce' | 'qac' | 'tdac';
 export type OptimizerName = 'adam' | 'rmsprop';
@@ -19,6 +20,7 @@ export interface TrainConfig {
   targetReturn: number | null;
   hidden: number;
   activation: 'relu' | 'tanh';
+  sharedTrunk: boolean;
   init: 'orthogonal' | 'pytorch';
   optimizer: OptimizerName;
   learningRate: number;
@@ -69,6 +71,7 @@ export const CONFIG_SCHEMA: { [K in keyof TrainConfig]: FieldSpec } = {
   targetReturn: { kind: 'optionalFloat', min: 0, default: null, doc: "stop once the mean return of the last 100 episodes reaches this (default: the env's threshold)" },
   hidden: { kind: 'int', min: 1, max: 1023, default: 64, doc: 'H: hidden units of the actor and of the critic (one hidden layer each; the seed used 256; at most 1023: the weights ride in one 64 KiB uniform buffer)' },
   activation: { kind: 'choice', choices: ['tanh', 'relu'], default: 'tanh', doc: 'hidden activation (the seed used relu)' },
+  sharedTrunk: { kind: 'bool', default: false, doc: 'one hidden layer shared by actor and critic (the seed keeps them separate)' },
   init: { kind: 'choice', choices: ['orthogonal', 'pytorch'], default: 'orthogonal', doc: "orthogonal (SB3/CleanRL) or PyTorch's default Linear init" },
   optimizer: { kind: 'choice', choices: ['adam', 'rmsprop'], default: 'adam', doc: 'optimizer, with PyTorch semantics' },
   learningRate: { kind: 'float', min: 0, minExclusive: true, max: 1, default: 3e-3, doc: 'optimizer step size' },
@@ -191,4 +194,9 @@ export function checkAgentsFit(config: Pick<TrainConfig, 'numAgents' | 'hidden'>
         `(${PACKED_WEIGHT_ROWS} rows of 4 x hidden + 1 per agent); with --hidden ${config.hidden} at most ${Math.floor(PACKED_WEIGHT_ROWS / perAgent)} agents fit`,
     );
   }
+}
+
+/** The network a config trains: CartPole's 4 observations and 2 actions; Q(s, ·) for qac. */
+export function netShapeOf(config: Pick<TrainConfig, 'hidden' | 'algo' | 'activation' | 'sharedTrunk'>): NetShape {
+  return { obsSize: 4, hiddenSize: config.hidden, numActions: 2, valueOutputs: config.algo === 'qac' ? 2 : 1, activation: config.activation, sharedTrunk: config.sharedTrunk };
 }

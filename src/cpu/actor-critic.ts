@@ -65,6 +65,15 @@ export function actorCriticBackward(
 
   linearBackward(dHidden, g('criticW2'), g('criticB2'), dValues, cache.criticHidden, p('criticW2'), B, H, V);
   activationBackward(activation, dHidden, dHidden, cache.criticHidden, B * H);
-  linearBackward(null, g('criticW1'), g('criticB1'), dHidden, obs, p('criticW1'), B, O, H);
+  if (shape.sharedTrunk) {
+    // The trunk serves both heads: its gradient is the sum of the two paths.
+    const dW1 = new Float64Array(O * H);
+    const dB1 = new Float64Array(H);
+    linearBackward(null, dW1, dB1, dHidden, obs, p('criticW1'), B, O, H);
+    g('actorW1').forEach((v, i, a) => (a[i] = v + dW1[i]));
+    g('actorB1').forEach((v, i, a) => (a[i] = v + dB1[i]));
+  } else {
+    linearBackward(null, g('criticW1'), g('criticB1'), dHidden, obs, p('criticW1'), B, O, H);
+  }
   return grads;
 }

@@ -24,6 +24,11 @@ export interface NetShape {
   /** V: 1 for a state-value critic V(s), A for an action-value critic Q(s,·). */
   valueOutputs: number;
   activation: Activation;
+  /**
+   * One hidden layer shared by actor and critic (a "shared trunk"): criticW1/criticB1 are then the
+   * actor's tensors (same slot), the critic owns only its head, and the trunk's gradient sums both.
+   */
+  sharedTrunk?: boolean;
 }
 
 export const TENSOR_NAMES = ['actorW1', 'actorB1', 'actorW2', 'actorB2', 'criticW1', 'criticB1', 'criticW2', 'criticB2'] as const;
@@ -42,7 +47,7 @@ export interface TensorSlot {
 }
 
 export type ParamLayout = Record<TensorName, TensorSlot> & {
-  /** The eight slots in buffer order. */
+  /** The slots in buffer order (eight; six with a shared trunk, whose critic first layer aliases the actor's). */
   tensors: TensorSlot[];
   /** P: number of parameters of one agent. */
   total: number;
@@ -59,8 +64,7 @@ export function paramLayout(shape: NetShape): ParamLayout {
     ['actorB1', [H], O],
     ['actorW2', [H, A], H],
     ['actorB2', [A], H],
-    ['criticW1', [O, H], O],
-    ['criticB1', [H], O],
+    ...(shape.sharedTrunk ? [] : ([['criticW1', [O, H], O], ['criticB1', [H], O]] as [TensorName, [number, number] | [number], number][])),
     ['criticW2', [H, V], H],
     ['criticB2', [V], H],
   ];
@@ -72,6 +76,10 @@ export function paramLayout(shape: NetShape): ParamLayout {
     offset += size;
   });
   const byName = Object.fromEntries(tensors.map((t) => [t.name, t])) as Record<TensorName, TensorSlot>;
+  if (shape.sharedTrunk) {
+    byName.criticW1 = byName.actorW1;
+    byName.criticB1 = byName.actorB1;
+  }
   return { ...byName, tensors, total: offset };
 }
 

@@ -11,7 +11,9 @@
  */
 import { initParams } from '../cpu/init.ts';
 import { cartPoleParams, cartPoleShaderConstants, type CartPoleParams } from '../env/cartpole-params.ts';
-import { checkAgentsFit, PACKED_WEIGHT_ROWS, type TrainConfig } from '../config.ts';
+import { checkAgentsFit, netShapeOf, PACKED_WEIGHT_ROWS, type TrainConfig } from '../config.ts';
+
+export { netShapeOf };
 import { bindGroup, createKernel, createStorageBuffer, createUniformBuffer, dispatch, dispatchGroups, maxElementsForBinding, readBuffer, type Kernel, type KernelSpec } from '../gpu/kernel.ts';
 import { paramLayout, type NetShape, type ParamLayout } from '../model/layout.ts';
 import type { GpuContext } from '../platform/gpu-context.ts';
@@ -46,9 +48,6 @@ const BATCHED_ROLLOUT_MIN_ENVS = 1024;
 /** Workgroups of the backward pass: enough to fill a large GPU, few enough that reducing them is cheap. */
 const MAX_BACKWARD_GROUPS = 256;
 
-export function netShapeOf(config: TrainConfig): NetShape {
-  return { obsSize: 4, hiddenSize: config.hidden, numActions: 2, valueOutputs: config.algo === 'qac' ? 2 : 1, activation: config.activation };
-}
 
 /** Bytes per rollout row of the largest per-row buffer (observations and values: one vec4 each). */
 const BYTES_PER_ROW = 16;
@@ -104,7 +103,7 @@ export function trainerKernelSpecs(config: TrainConfig, layout: ParamLayout, env
       stems: ['train_params', 'network', 'actor_critic_backward'],
       bindings: ['uniform', 'uniform', R, R, R, R, R, S, R],
       entryPoints: ['actorCriticBackward'],
-      constants: { ...trainConstants, units_per_thread: config.hidden >= 256 ? 4 : 1 },
+      constants: { ...trainConstants, units_per_thread: config.hidden >= 256 ? 4 : 1, shared_trunk: config.sharedTrunk ? 1 : 0 },
     },
     optimizer: {
       label: 'optimizer',

@@ -80,9 +80,9 @@ interface Problem {
   returns: Float64Array;
 }
 
-function makeProblem(activation: Activation, V: 'V' | 'Q', H: number, seed: number): Problem {
+function makeProblem(activation: Activation, V: 'V' | 'Q', H: number, seed: number, sharedTrunk = false): Problem {
   const [O, A, B] = [4, 3, 8];
-  const shape: NetShape = { obsSize: O, hiddenSize: H, numActions: A, valueOutputs: V === 'V' ? 1 : A, activation };
+  const shape: NetShape = { obsSize: O, hiddenSize: H, numActions: A, valueOutputs: V === 'V' ? 1 : A, activation, sharedTrunk };
   const params = initParams(new Float64Array(paramLayout(shape).total), shape, 'pytorch', seed);
   // Larger output layers than the default init so that every term of the loss has a sizeable gradient.
   const L = paramLayout(shape);
@@ -129,13 +129,15 @@ const fdAlong = (pr: Problem, dir: Float64Array) => {
 };
 
 describe.each([
-  ['relu', 'V'],
-  ['relu', 'Q'],
-  ['tanh', 'V'],
-  ['tanh', 'Q'],
-] as const)('actorCriticBackward vs central finite differences of the full loss (%s, %s-critic)', (activation, critic) => {
+  ['relu', 'V', false],
+  ['relu', 'Q', false],
+  ['tanh', 'V', false],
+  ['tanh', 'Q', false],
+  ['relu', 'V', true],
+  ['tanh', 'Q', true],
+] as const)('actorCriticBackward vs central finite differences of the full loss (%s, %s-critic, shared trunk %s)', (activation, critic, shared) => {
   it('every element of every tensor (H = 6)', () => {
-    const pr = makeProblem(activation, critic, 6, 31);
+    const pr = makeProblem(activation, critic, 6, 31, shared);
     if (activation === 'relu') expect(minAbsPreActivation(pr)).toBeGreaterThan(1e-4);
     const { cache, dLogits, dValues } = lossAndGrads(pr);
     const grads = actorCriticBackward(pr.params, pr.shape, pr.obs, cache, dLogits, dValues, pr.B);
@@ -158,7 +160,7 @@ describe.each([
   });
 
   it('random directions in each tensor (H = 64)', () => {
-    const pr = makeProblem(activation, critic, 64, 57);
+    const pr = makeProblem(activation, critic, 64, 57, shared);
     if (activation === 'relu') expect(minAbsPreActivation(pr)).toBeGreaterThan(1e-5);
     const { cache, dLogits, dValues } = lossAndGrads(pr);
     const grads = actorCriticBackward(pr.params, pr.shape, pr.obs, cache, dLogits, dValues, pr.B);

@@ -26,6 +26,7 @@ describe('shaders under wgpu/naga (Firefox) as well as Dawn/Tint', () => {
       ...specsFor({}),
       ...specsFor({ algo: 'qac', activation: 'relu', hidden: 300 }),
       ...specsFor({ algo: 'reinforce', env: 'CartPole-v0' }),
+      ...specsFor({ algo: 'tdac', sharedTrunk: true, numAgents: 3 }),
     ];
     const r = spawnSync('node_modules/.bin/deno', ['run', '--unstable-webgpu', '--allow-read', '--allow-env', 'test/platform/naga-check.ts', '.', JSON.stringify(modules)], {
       encoding: 'utf8',

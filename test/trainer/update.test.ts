@@ -111,6 +111,14 @@ const CASES: Case[] = [
     scenarios: [[0, 'truncatedInside'], [1025, 'terminatedInside'], [1028, 'bothAtOnce'], [1029, 'truncatedLast']],
   },
   {
+    name: 'tdac, relu, shared trunk, Adam, normalized, N = 65, T = 8: the trunk gradient sums both heads',
+    config: { ...TDAC, sharedTrunk: true, numEnvs: 65, nSteps: 8, optimizer: 'adam', normalizeAdvantage: true, entCoef: 0.01, seed: 16 },
+  },
+  {
+    name: 'a2c, relu, H = 300, shared trunk, N = 1030, T = 4: the four-unit backward with a shared trunk',
+    config: { ...WIDE, sharedTrunk: true, numEnvs: 1030, nSteps: 4, optimizer: 'rmsprop', normalizeAdvantage: true, seed: 17 },
+  },
+  {
     name: 'tdac, relu, RMSprop, normalized, N = 64, T = 16, episode ends injected',
     config: { ...TDAC, numEnvs: 64, nSteps: 16, optimizer: 'rmsprop', normalizeAdvantage: true, entCoef: 0.02, seed: 14 },
     scenarios: EDGES,
