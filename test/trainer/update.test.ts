@@ -347,6 +347,12 @@ describe('the CPU references themselves', () => {
 
 describe('update 0: GPU vs CPU reference, tensor by tensor, from identical parameters, env slots and RNG counters', () => {
   for (const c of CASES) it(c.name, () => checkUpdateZero(c));
+  // The awkward batch sizes B = T·N themselves (T = 1): one row, a workgroup less one, exact, plus one,
+  // and 4097 rows (the batched rollout, 65 backward chunks).
+  for (const [b, base] of [[1, A2C], [63, TDAC], [64, TDAC], [65, TDAC], [4097, TDAC]] as const) {
+    it(`B = ${b} rows (N = ${b}, T = 1, ${base.algo})`, () =>
+      checkUpdateZero({ name: `B = ${b}`, config: { ...base, numEnvs: b, nSteps: 1, optimizer: 'adam', normalizeAdvantage: b > 1, seed: 20 + b } }));
+  }
 
   it('N = 65535·64 + 1, T = 1, H = 4: rolloutReset and computeAdvantages fold into a 2-D grid, rolloutCollect4 spans every env', async () => {
     const config = trainConfig({ ...A2C, numEnvs: 65535 * 64 + 1, nSteps: 1, entCoef: 0.01, seed: 15 });
