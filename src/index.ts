@@ -10,3 +10,4 @@ export { train, evaluate, TrainingSession, DeviceLostError, GpuError, type Train
 export { GpuTrainer, maxTrainEnvs, UPDATE_PHASES, type Phase } from './trainer/gpu-trainer.ts';
 export { encodeCheckpoint, decodeCheckpoint, CheckpointError, CHECKPOINT_FORMAT, type Checkpoint } from './checkpoint.ts';
 export { paramLayout, type NetShape, type ParamLayout } from './model/layout.ts';
+export { LinearOp, type LinearBinding, type LinearBuffers, type LinearDims } from './ops/linear.ts';

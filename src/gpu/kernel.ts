@@ -10,8 +10,8 @@ export interface KernelSpec {
   label: string;
   /** Shader files concatenated in order, e.g. ['rng', 'cartpole']. */
   stems: string[];
-  /** Binding kinds of group 0, by binding index; shared by every entry point of the module. */
-  bindings: BindingKind[];
+  /** Binding kinds of group 0, by binding index (null: a binding this kernel's entry points do not use). */
+  bindings: (BindingKind | null)[];
   entryPoints: string[];
   constants?: Record<string, number>;
 }
@@ -40,7 +40,7 @@ export function createKernel(ctx: GpuContext, spec: KernelSpec): Kernel {
   const { device } = ctx;
   const layout = device.createBindGroupLayout({
     label: spec.label,
-    entries: spec.bindings.map((type, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } })),
+    entries: spec.bindings.flatMap((type, binding) => (type === null ? [] : [{ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } }])),
   });
   const module = shaderModule(ctx, spec.stems);
   const workgroupSize = spec.constants?.workgroup_size ?? 64;
@@ -55,11 +55,12 @@ export function createKernel(ctx: GpuContext, spec: KernelSpec): Kernel {
   return { layout, pipelines, workgroupSize };
 }
 
-export function bindGroup(ctx: GpuContext, kernel: Kernel, label: string, buffers: GPUBuffer[]): GPUBindGroup {
+/** A bind group over `buffers` by binding index (null where the kernel's layout has a hole). */
+export function bindGroup(ctx: GpuContext, kernel: Kernel, label: string, buffers: (GPUBuffer | null)[]): GPUBindGroup {
   return ctx.device.createBindGroup({
     label,
     layout: kernel.layout,
-    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    entries: buffers.flatMap((buffer, binding) => (buffer === null ? [] : [{ binding, resource: { buffer } }])),
   });
 }
 

@@ -20,6 +20,7 @@ describe('shaders under wgpu/naga (Firefox) as well as Dawn/Tint', () => {
   it('compile and validate, every entry point, for several configs', () => {
     const modules = [
       { label: 'rng_check', stems: ['rng', 'rng_check'], entryPoints: ['rngCheck'], constants: {} },
+      { label: 'linear', stems: ['linear'], entryPoints: ['linearForward', 'linearBackwardInput', 'linearBackwardWeights', 'linearReduceWeights'], constants: {} },
       // The demo's render shader: module validation only (the check script builds compute pipelines).
       { label: 'demo cartpole-view', stems: ['../demo/cartpole-view'], entryPoints: [], constants: {} },
       cartPoleKernelSpec(cartPoleParams('CartPole-v1', { integrator: 'semi-implicit-euler' })),
