@@ -43,11 +43,17 @@ async function renderChart(title: string, yTitle: string, series: Record<string,
 }
 
 /**
- * Writes return.{svg,png} and length.{svg,png} into `dir`. CartPole pays 1 per step, so an episode's
- * length equals its return; both plots are drawn as the seed draws them.
+ * Writes return.{svg,png} and length.{svg,png} into `dir`, from each agent's episode returns. CartPole
+ * pays 1 per step, so an episode's length equals its return; both plots are drawn as the seed draws
+ * them (raw and smoothed; with several agents, one smoothed line per agent).
  */
-export async function writePlots(dir: string, envId: string, returns: number[]): Promise<string[]> {
-  await renderChart(`${envId}: episode return`, 'return', { raw: returns, 'smoothed (100)': movingAverage(returns) }, join(dir, 'return'));
-  await renderChart(`${envId}: episode length`, 'length (steps)', { raw: returns, 'smoothed (100)': movingAverage(returns) }, join(dir, 'length'));
+export async function writePlots(dir: string, envId: string, returnsPerAgent: number[][]): Promise<string[]> {
+  const series: Record<string, number[]> =
+    returnsPerAgent.length === 1
+      ? { raw: returnsPerAgent[0], 'smoothed (100)': movingAverage(returnsPerAgent[0]) }
+      : Object.fromEntries(returnsPerAgent.map((r, a) => [`agent ${a}`, movingAverage(r)]));
+  const smoothed = returnsPerAgent.length === 1 ? '' : ' (moving average of 100 episodes)';
+  await renderChart(`${envId}: episode return${smoothed}`, 'return', series, join(dir, 'return'));
+  await renderChart(`${envId}: episode length${smoothed}`, 'length (steps)', series, join(dir, 'length'));
   return ['return.svg', 'return.png', 'length.svg', 'length.png'];
 }

@@ -202,7 +202,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const episodes = createWriteStream(episodesCsv, { flags: 'a' });
   if (!resumeFrom) {
     csv.write(`${METRIC_COLUMNS.join(',')}\n`);
-    episodes.write('update,return\n');
+    episodes.write('update,agent,return\n');
   }
 
   const tty = process.stderr.isTTY && !args.json;
@@ -226,7 +226,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     onMetrics(m, newReturns) {
       csv.write(`${METRIC_COLUMNS.map((k) => (Number.isFinite(m[k]) ? String(m[k]) : '')).join(',')}\n`);
       jsonl.write(`${JSON.stringify(m)}\n`);
-      if (newReturns.length > 0) episodes.write(newReturns.map((r) => `${m.updates},${r}\n`).join(''));
+      episodes.write(newReturns.flatMap((returns, agent) => returns.map((r) => `${m.updates},${agent},${r}\n`)).join(''));
       if (bar) bar.update(Math.min(m.globalStep, config.totalSteps), { sps: Math.round(m.sps), ret: m.meanReturn100.toFixed(1) });
       else if (m.wallSeconds - lastLog >= 2) {
         lastLog = m.wallSeconds;
@@ -287,8 +287,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const wallSeconds = process.uptime();
   await Promise.all([csv, jsonl, episodes].map((stream) => new Promise((r) => stream.end(r))));
   if (args.plots) {
-    const allReturns = readFileSync(episodesCsv, 'utf8').trim().split('\n').slice(1).map((line) => Number(line.split(',')[1]));
-    await writePlots(runDir, config.env, allReturns);
+    const rows = readFileSync(episodesCsv, 'utf8').trim().split('\n').slice(1).map((line) => line.split(',').map(Number));
+    const perAgent = Array.from({ length: config.numAgents }, (_, a) => rows.filter((r) => r[1] === a).map((r) => r[2]));
+    await writePlots(runDir, config.env, perAgent);
   }
   const summary = {
     solved: session.solved,

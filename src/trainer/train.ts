@@ -75,8 +75,8 @@ export interface TrainResult {
 }
 
 export interface TrainHooks {
-  /** Every report: the metrics, and the returns of the episodes finished since the previous report. */
-  onMetrics?(metrics: TrainMetrics, newReturns: number[]): void;
+  /** Every report: the metrics, and per agent the returns of the episodes finished since the previous report. */
+  onMetrics?(metrics: TrainMetrics, newReturns: number[][]): void;
   /** Polled once per update; return true to stop after the current update. */
   shouldStop?(): boolean;
 }
@@ -377,7 +377,7 @@ export class TrainingSession {
       ...(g > 1 ? { agents } : {}),
     };
     this.history.push(m);
-    this.hooks.onMetrics?.(m, newReturns[0]);
+    this.hooks.onMetrics?.(m, newReturns);
   }
 }
 
