@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { benchCommand } from './bench.ts';
 import { maxNumEnvs } from '../src/env/cartpole-vec-env.ts';
 import { maxTrainEnvs } from '../src/trainer/gpu-trainer.ts';
-import { fail, formatRate, openGpu, parseIntList, table, UsageError } from './util.ts';
+import { fail, openGpu, UsageError } from './util.ts';
 import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
 
@@ -27,13 +27,6 @@ function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>)
   } catch (error) {
     throw new UsageError((error as Error).message.split('\n')[0]);
   }
-}
-
-function positiveNumber(flag: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--${flag} must be a positive number, got "${text}"`);
-  return value;
 }
 
 async function infoCommand(args: string[]) {

@@ -12,7 +12,6 @@
  * An optional mask (1 = row counts, 0 = row ignored) restricts all three means to the rows that have a
  * target, e.g. the Monte-Carlo rows of src/cpu/returns.ts; masked rows get zero gradient.
  */
-import type { FloatArray } from '../model/layout.ts';
 import { policyHeadBackward, policyHeadForward } from './policy-head.ts';
 
 export interface LossInputs {
