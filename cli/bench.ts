@@ -3,18 +3,27 @@ import { parseArgs } from 'node:util';
 import { benchEnv, type EnvBenchRow } from '../bench/env.ts';
 import { benchSolve, summarize } from '../bench/solve.ts';
 import { benchKernels, benchTraining } from '../bench/train.ts';
-import { maxNumEnvs } from '../src/env/cartpole-vec-env.ts';
+import { BUILTIN_ENV_IDS, isEnvId } from '../src/envs/registry.ts';
+import { maxNumEnvs } from '../src/envs/vec-env.ts';
 import { maxTrainEnvs } from '../src/trainer/gpu-trainer.ts';
 import { formatRate, openGpu, parseIntList, table, UsageError } from './util.ts';
 
 export const BENCH_USAGE = `usage: webgpu-rl bench <what> [--sizes LIST] [--seconds S] [--json]
-  env      env-only CartPole stepping (GPU fused, GPU per step, CPU reference)   --sizes 1k,16k,64k,256k,1M --steps 200
+  env      env-only stepping (GPU fused, GPU per step, CPU reference)            --env ID|all --sizes 1k,16k,64k,256k,1M --steps 200
   kernels  actor-critic forward+backward over B rows (GFLOP/s, rows/s)            --sizes 4k,64k,1M --hidden 256
   rollout  policy + sampling + env step (env-steps/s)                            --sizes 1k,16k,64k,256k,1M --n-steps 4 --hidden 256
   train    whole updates (env-steps/s, updates/s)                                --sizes 1k,16k,64k,256k,1M --n-steps 4 --hidden 256
   solve    wall time from process start to solved on CartPole-v1                  --seeds 5 [-- extra train flags]
 Each GPU figure is measured with its CPU reference in the same run; the ratio is printed.
 `;
+
+/** `--env ID` (default CartPole-v1) or `--env all`: the built-in envs benchmarked, in order. */
+function envList(text: string | undefined): string[] {
+  if (text === undefined) return ['CartPole-v1'];
+  if (text === 'all') return [...BUILTIN_ENV_IDS];
+  if (!isEnvId(text)) throw new UsageError(`--env: unknown env "${text}" (known: ${BUILTIN_ENV_IDS.join(', ')}, or all)`);
+  return [text];
+}
 
 function positive(flag: string, text: string | boolean | undefined, fallback: number, integer = false): number {
   if (text === undefined) return fallback;
@@ -37,7 +46,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
   try {
     flags = parseArgs({
       args: own,
-      options: { sizes: { type: 'string' }, seconds: { type: 'string' }, steps: { type: 'string' }, 'n-steps': { type: 'string' }, hidden: { type: 'string' }, seeds: { type: 'string' }, json: { type: 'boolean' } },
+      options: { sizes: { type: 'string' }, env: { type: 'string' }, seconds: { type: 'string' }, steps: { type: 'string' }, 'n-steps': { type: 'string' }, hidden: { type: 'string' }, seeds: { type: 'string' }, json: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -85,12 +94,16 @@ export async function benchCommand(argv: string[]): Promise<void> {
   if (what === 'env') {
     const sizes = parseIntList('sizes', (flags.sizes as string | undefined) ?? '1k,16k,64k,256k,1M');
     const steps = positive('steps', flags.steps, 200, true);
-    const tooBig = sizes.find((n) => n > maxNumEnvs(ctx.device));
-    if (tooBig) throw new UsageError(`--sizes: ${tooBig} envs do not fit this adapter; the largest N is ${maxNumEnvs(ctx.device)}`);
-    header(`CartPole-v1, random policy, ${steps} steps per fused dispatch, >= ${seconds} s per cell`);
-    const rows = await benchEnv(ctx, { sizes, seconds, stepsPerDispatch: steps }, (r) => progress(`N=${r.numEnvs}`));
-    print(rows, ['N', 'GPU fused steps/s', 'GPU per-step steps/s', 'CPU ref steps/s', 'fused / CPU'], rows.map((r: EnvBenchRow) => [
-      String(r.numEnvs), formatRate(r.gpuFusedSps), formatRate(r.gpuPerStepSps), formatRate(r.cpuSps), `${(r.gpuFusedSps / r.cpuSps).toFixed(1)}x`,
+    const envs = envList(flags.env as string | undefined);
+    for (const env of envs) {
+      const tooBig = sizes.find((n) => n > maxNumEnvs(ctx.device, env));
+      if (tooBig) throw new UsageError(`--sizes: ${tooBig} ${env} envs do not fit this adapter; the largest N is ${maxNumEnvs(ctx.device, env)}`);
+    }
+    header(`${envs.join(', ')}: random policy, ${steps} steps per fused dispatch, >= ${seconds} s per cell`);
+    const rows: EnvBenchRow[] = [];
+    for (const env of envs) rows.push(...(await benchEnv(ctx, { env, sizes, seconds, stepsPerDispatch: steps }, (r) => progress(`${r.env} N=${r.numEnvs}`))));
+    print(rows, ['env', 'N', 'GPU fused steps/s', 'GPU per-step steps/s', 'CPU ref steps/s', 'fused / CPU'], rows.map((r: EnvBenchRow) => [
+      r.env, String(r.numEnvs), formatRate(r.gpuFusedSps), formatRate(r.gpuPerStepSps), formatRate(r.cpuSps), `${(r.gpuFusedSps / r.cpuSps).toFixed(1)}x`,
     ]));
   } else if (what === 'kernels') {
     const sizes = parseIntList('sizes', (flags.sizes as string | undefined) ?? '4k,64k,1M');

@@ -4,7 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { benchCommand } from './bench.ts';
-import { maxNumEnvs } from '../src/env/cartpole-vec-env.ts';
+import { maxNumEnvs } from '../src/envs/vec-env.ts';
 import { maxTrainEnvs } from '../src/trainer/gpu-trainer.ts';
 import { fail, openGpu, UsageError } from './util.ts';
 import { trainCommand } from './train.ts';

@@ -3,7 +3,7 @@
  * README's table and the run folder's config.json: everything below is generated from CONFIG_SCHEMA.
  * Names follow Stable-Baselines3 where it has one.
  */
-import type { CartPoleId } from './env/cartpole-params.ts';
+import type { CartPoleId } from './envs/cartpole.ts';
 import type { NetShape } from './model/layout.ts';
 
 export type Algo = 'a2c' | 'reinforce' | 'qac' | 'tdac';

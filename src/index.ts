@@ -1,9 +1,21 @@
 /** webgpu-rl: reinforcement learning with the whole training loop in WebGPU compute shaders. */
 export type { GpuContext } from './platform/gpu-context.ts';
 export { NoAdapterError } from './platform/gpu-context.ts';
-export { CARTPOLE_VERSIONS, cartPoleParams, type CartPoleId, type CartPoleParams, type Integrator } from './env/cartpole-params.ts';
-export { CartPoleVecEnv, maxNumEnvs, type CartPoleVecEnvOptions, type EnvStates, type EpisodeStats, type VecStepResult } from './env/cartpole-vec-env.ts';
-export { CpuCartPoleVecEnv, cartpoleStep } from './cpu/cartpole.ts';
+export { CARTPOLE_VERSIONS, cartPoleParams, cartPoleSpec, cartpoleStep, type CartPoleId, type CartPoleParams, type Integrator } from './envs/cartpole.ts';
+export { envIds, envSpec, registerEnv, unregisterEnv, checkEnvSpec, EnvError, BUILTIN_ENV_IDS } from './envs/registry.ts';
+export type { ActionSpace, BoxSpace, CpuEnv, CpuStep, DiscreteSpace, EnvModuleSource, EnvSpec, Precision } from './envs/types.ts';
+export {
+  makeVecEnv,
+  VecEnv,
+  CartPoleVecEnv,
+  maxNumEnvs,
+  type VecEnvOptions,
+  type CartPoleVecEnvOptions,
+  type EnvStates,
+  type EpisodeStats,
+  type VecStepResult,
+} from './envs/vec-env.ts';
+export { CpuVecEnv, CpuCartPoleVecEnv, type CpuStepResult } from './envs/cpu-vec-env.ts';
 export { rngU32, rngUniform } from './rng.ts';
 export { CONFIG_SCHEMA, kebab, parseField, defaultConfig, resolveConfig, validateConfig, ConfigError, type Algo, type TrainConfig } from './config.ts';
 export { train, evaluate, TrainingSession, DeviceLostError, GpuError, type TrainMetrics, type TrainResult, type TrainHooks, type TrainState, type EvalResult } from './trainer/train.ts';

@@ -28,3 +28,8 @@ export function rngU32(seed: number, stream: number, index: number, counter: num
 export function rngUniform(seed: number, stream: number, index: number, counter: number): number {
   return (rngU32(seed, stream, index, counter) >>> 8) / 16777216;
 }
+
+/** A uniform action index in [0, n) of the random policy: twin of random_discrete in shaders/env_interface.wgsl. */
+export function randomDiscrete(seed: number, env: number, step: number, n: number): number {
+  return Math.floor(((rngU32(seed, RNG_STREAM_RANDOM_POLICY, env, step) >>> 16) * n) / 65536);
+}

@@ -14,11 +14,11 @@
  * Env slots are the GPU's layout: [N×8] u32, per env 4 × f32 state bits, elapsed, episode, return
  * (f32 bits), 0. Network arithmetic is f64 (src/cpu/actor-critic.ts); the env state stays f32 as the GPU's.
  */
-import type { CartPoleParams } from '../env/cartpole-params.ts';
+import type { CartPoleParams } from '../envs/cartpole.ts';
 import type { FloatArray, NetShape } from '../model/layout.ts';
 import { RNG_STREAM_ACTION, rngUniform } from '../rng.ts';
 import { actorCriticForward } from './actor-critic.ts';
-import { cartpoleStep, resetComponent } from './cartpole.ts';
+import { cartpoleStep, resetComponent } from '../envs/cartpole.ts';
 import { policyHeadForward } from './policy-head.ts';
 
 export const ENV_SLOT_WORDS = 8;

@@ -6,10 +6,13 @@ import type { GpuContext } from '../platform/gpu-context.ts';
 
 export type BindingKind = 'uniform' | 'storage' | 'read-only-storage';
 
+/** A shader file under shaders/ by stem ('rng', 'envs/acrobot'), or source text that is no file there (a user's env module). */
+export type ShaderPart = string | { label: string; code: string };
+
 export interface KernelSpec {
   label: string;
-  /** Shader files concatenated in order, e.g. ['rng', 'cartpole']. */
-  stems: string[];
+  /** Shader parts concatenated in order, e.g. ['envs/cartpole', 'rng', 'env_interface', 'vec_env']. */
+  stems: ShaderPart[];
   /** Binding kinds of group 0, by binding index (null: a binding this kernel's entry points do not use). */
   bindings: (BindingKind | null)[];
   entryPoints: string[];
@@ -24,14 +27,21 @@ export interface Kernel {
 
 const moduleCache = new WeakMap<GPUDevice, Map<string, GPUShaderModule>>();
 
-function shaderModule(ctx: GpuContext, stems: string[]): GPUShaderModule {
+/** The WGSL text of a kernel: its parts concatenated in order. */
+export function shaderCode(ctx: Pick<GpuContext, 'shaderSource'>, stems: ShaderPart[]): string {
+  return stems.map((s) => (typeof s === 'string' ? ctx.shaderSource(s) : s.code)).join('\n');
+}
+
+function shaderModule(ctx: GpuContext, stems: ShaderPart[]): GPUShaderModule {
   let cache = moduleCache.get(ctx.device);
   if (!cache) moduleCache.set(ctx.device, (cache = new Map()));
-  const key = stems.join('+');
-  let module = cache.get(key);
+  const code = shaderCode(ctx, stems);
+  const key = stems.map((s) => (typeof s === 'string' ? s : s.label)).join('+');
+  // Keyed by the text too: two user modules may share a label.
+  let module = cache.get(code);
   if (!module) {
-    module = ctx.device.createShaderModule({ label: key, code: stems.map((s) => ctx.shaderSource(s)).join('\n') });
-    cache.set(key, module);
+    module = ctx.device.createShaderModule({ label: key, code });
+    cache.set(code, module);
   }
   return module;
 }

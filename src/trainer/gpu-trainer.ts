@@ -10,7 +10,7 @@
  * all in one compute pass of one command buffer. Nothing here waits for the GPU.
  */
 import { initParams } from '../cpu/init.ts';
-import { cartPoleParams, cartPoleShaderConstants, type CartPoleParams } from '../env/cartpole-params.ts';
+import { cartPoleParams, cartPoleShaderConstants, type CartPoleParams } from '../envs/cartpole.ts';
 import { checkAgentsFit, netShapeOf, PACKED_WEIGHT_ROWS, type TrainConfig } from '../config.ts';
 
 export { netShapeOf };

@@ -38,3 +38,34 @@ export function loadGolden(integrator: 'euler' | 'semi_implicit_euler'): GoldenR
     };
   });
 }
+
+/** One row of ../shared/data/classic_control/<id>.csv (see its README): Gymnasium 1.4's own single step. */
+export interface ClassicRow {
+  /** Internal state before the step, Gymnasium's env.state order. */
+  state: number[];
+  /** The action: an index (Discrete) or one float (Box, possibly outside the bounds). */
+  action: number;
+  /** Internal state after the step. */
+  next: number[];
+  obs: number[];
+  reward: number;
+  terminated: boolean;
+}
+
+export function loadClassicControl(id: 'Acrobot-v1' | 'MountainCar-v0' | 'MountainCarContinuous-v0' | 'Pendulum-v1'): ClassicRow[] {
+  const path = fileURLToPath(new URL(`../../../shared/data/classic_control/${id}.csv`, import.meta.url));
+  const lines = readFileSync(path, 'utf8').trim().split('\n');
+  const header = lines[0].split(',');
+  const cols = (prefix: RegExp) => header.map((h, i) => [h, i] as const).filter(([h]) => prefix.test(h)).map(([, i]) => i);
+  const [s, next, obs] = [cols(/^s\d+$/), cols(/^next_s\d+$/), cols(/^obs\d+$/)];
+  const at = (name: string) => {
+    const i = header.indexOf(name);
+    if (i < 0) throw new Error(`golden file ${path} has no column ${name}`);
+    return i;
+  };
+  const [action, reward, terminated] = [at('action'), at('reward'), at('terminated')];
+  return lines.slice(1).map((line) => {
+    const c = line.split(',').map(Number);
+    return { state: s.map((i) => c[i]), action: c[action], next: next.map((i) => c[i]), obs: obs.map((i) => c[i]), reward: c[reward], terminated: c[terminated] === 1 };
+  });
+}

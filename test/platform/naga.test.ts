@@ -6,8 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, type TrainConfig } from '../../src/config.ts';
-import { cartPoleParams } from '../../src/env/cartpole-params.ts';
-import { cartPoleKernelSpec } from '../../src/env/cartpole-vec-env.ts';
+import { cartPoleParams } from '../../src/envs/cartpole.ts';
+import { cartPoleSpec } from '../../src/envs/cartpole.ts';
+import { vecEnvKernelSpec } from '../../src/envs/vec-env.ts';
 import { paramLayout } from '../../src/model/layout.ts';
 import { netShapeOf, trainerKernelSpecs } from '../../src/trainer/gpu-trainer.ts';
 
@@ -23,7 +24,7 @@ describe('shaders under wgpu/naga (Firefox) as well as Dawn/Tint', () => {
       { label: 'linear', stems: ['linear'], entryPoints: ['linearForward', 'linearBackwardInput', 'linearBackwardWeights', 'linearReduceWeights'], constants: {} },
       // The demo's render shader: module validation only (the check script builds compute pipelines).
       { label: 'demo cartpole-view', stems: ['../demo/cartpole-view'], entryPoints: [], constants: {} },
-      cartPoleKernelSpec(cartPoleParams('CartPole-v1', { integrator: 'semi-implicit-euler' })),
+      vecEnvKernelSpec(cartPoleSpec('CartPole-v1', { integrator: 'semi-implicit-euler' })),
       ...specsFor({}),
       ...specsFor({ algo: 'qac', activation: 'relu', hidden: 300 }),
       ...specsFor({ algo: 'reinforce', env: 'CartPole-v0' }),

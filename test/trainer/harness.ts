@@ -5,7 +5,7 @@
  */
 import { expect } from 'vitest';
 import { defaultConfig, type TrainConfig } from '../../src/config.ts';
-import { resetComponent } from '../../src/cpu/cartpole.ts';
+import { resetComponent } from '../../src/envs/cartpole.ts';
 import { allocateRollout, ENV_SLOT_WORDS, type RolloutTensors } from '../../src/cpu/rollout.ts';
 import type { UpdateTargets } from '../../src/cpu/update.ts';
 import { readBuffer } from '../../src/gpu/kernel.ts';

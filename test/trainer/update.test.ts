@@ -23,13 +23,14 @@
  *               distance moved (7e-6 measured)
  */
 import { describe, expect, it } from 'vitest';
-import { cartpoleStep, CpuCartPoleVecEnv, resetComponent } from '../../src/cpu/cartpole.ts';
+import { cartpoleStep, resetComponent } from '../../src/envs/cartpole.ts';
+import { CpuCartPoleVecEnv } from '../../src/envs/cpu-vec-env.ts';
 import { initParams } from '../../src/cpu/init.ts';
 import { ENV_SLOT_WORDS, rolloutCollect, sampleAction, stateValues, type CpuRollout, type RolloutArgs } from '../../src/cpu/rollout.ts';
 import { advantageMoments, computeTargets, learningRateAt, lossAndGradients, optimizerUpdate, updateReference, type OptimizerState } from '../../src/cpu/update.ts';
 import { GpuTrainer } from '../../src/trainer/gpu-trainer.ts';
 import type { TrainConfig } from '../../src/config.ts';
-import { cartPoleParams } from '../../src/env/cartpole-params.ts';
+import { cartPoleParams } from '../../src/envs/cartpole.ts';
 import { paramLayout } from '../../src/model/layout.ts';
 import { useGpu } from '../helpers/gpu.ts';
 import { expectClose, readF32, readMetrics, readUpdate, resetSlots, selectEnvs, setSlot, submitUpdate, trainConfig, type GpuUpdate } from './harness.ts';
