@@ -139,11 +139,11 @@ export async function benchTraining(
     const cpuEnvs = Math.min(n, 1024);
     const shape = trainer.shape;
     const params = initParams(new Float32Array(trainer.layout.total), shape, c.init, c.seed);
-    let envs: Uint32Array = envSlots.slice(0, cpuEnvs * 8);
+    let envs: Uint32Array = envSlots.slice(0, cpuEnvs * trainer.slotWords);
     let opt: OptimizerState = { params, optM: new Float32Array(params.length), optV: new Float32Array(params.length) };
     let cpuUpdate = 0;
     const cpuStepsPerSec = timeCpu(seconds / 2, () => {
-      const ro = rolloutCollect({ params: opt.params, shape, envParams: trainer.envParams, envs, seed: c.seed, update: cpuUpdate, T: c.nSteps, N: cpuEnvs });
+      const ro = rolloutCollect({ params: opt.params, shape, env: trainer.env, envs, seed: c.seed, update: cpuUpdate, T: c.nSteps, N: cpuEnvs });
       envs = ro.envs;
       if (kind === 'train') opt = updateReference(opt, shape, ro, c, cpuUpdate).state;
       cpuUpdate++;

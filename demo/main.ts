@@ -23,6 +23,7 @@ import {
   type TrainMetrics,
 } from '../src/browser.ts';
 import { CartPipeline, CartView, MAX_GRID_CELLS } from './cart-view.ts';
+import type { cartPoleSpec } from '../src/envs/cartpole.ts';
 import { TrainingCharts } from './charts.ts';
 import { configFromUrl, configToUrl, ConfigForm, demoDefaults } from './controls.ts';
 import { formatCount, Throughput, writeStats } from './readout.ts';
@@ -291,7 +292,7 @@ class Demo {
   // ---- drawing ---------------------------------------------------------------------------------
 
   private setSource(session: TrainingSession | null) {
-    const source = session ? { envs: session.trainer.buffers.envs, numEnvs: session.config.numEnvs, params: session.trainer.envParams } : null;
+    const source = session ? { envs: session.trainer.buffers.envs, numEnvs: session.config.numEnvs, params: (session.trainer.env as ReturnType<typeof cartPoleSpec>).params } : null;
     this.grid.setSource(source);
     this.detail.setSource(source);
     const n = source?.numEnvs ?? 0;

@@ -1,5 +1,5 @@
 // Gradient reduction, global norm, non-finite guard and the optimizer step over the flat parameter
-// buffer, each agent on its own (params [G×P]; every agent's guard and clipping are its own). Prepended: train_params.wgsl. CPU reference: src/cpu/optimizer.ts.
+// buffer, each agent on its own (params [G×P]; every agent's guard and clipping are its own). Prepended: the env module, rng.wgsl, env_interface.wgsl, train_params.wgsl. CPU reference: src/cpu/optimizer.ts.
 //   reduceGradients: grads[p] = sum over workgroups w (in order) of partials[w, p]; loss terms / W
 //   gradNorm:        norm = sqrt(sum grads^2); scale = max_grad_norm > 0 ? min(1, max_grad_norm / (norm + 1e-6)) : 1;
 //                    a non-finite loss term (bit 1), gradient (2) or parameter (4) sets M_NONFINITE and the
@@ -8,9 +8,8 @@
 //     Adam:    m = lerp(m, g, 1 - beta1); v = beta2 v + (1 - beta2) g^2;
 //              p -= step_size * m / (sqrt(v) / bias_correction2_sqrt + eps),  step_size = lr / (1 - beta1^t)
 //     RMSprop: v = alpha v + (1 - alpha) g^2;  p -= lr * g / (sqrt(v) + eps)
-//   packWeights:     packed_out[4j .. 4j+3] = (actor.w1[:, j]), (actor.b1[j], actor.w2[j, :], 0),
-//                    (critic.w1[:, j]), (critic.b1[j], critic.w2[j, :] (second 0 for V), 0);
-//                    packed_out[4H] = (actor.b2, critic.b2 (second 0 for V)): what network.wgsl reads
+//   packWeights:     the weights repacked per hidden unit, in the layout of train_params.wgsl: what
+//                    network.wgsl reads
 // Buffers: net_params, opt_m, opt_v read-write (updated in place); grads overwritten; partials read;
 // metrics: loss terms, M_GRAD_NORM, M_NONFINITE, M_CLIP_SCALE overwritten; packed_out overwritten.
 
@@ -98,6 +97,30 @@ fn optimizerStep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
   }
 }
 
+// One unit's block of the packed weights: w1[:, j] in OBS_VEC4S vec4s (zero-padded), then
+// (b1[j], w2[j, 0..2]) and, for 4 outputs, (w2[j, 3], 0, 0, 0).
+fn pack_unit(dst: u32, w1: u32, b1: u32, w2: u32, outputs: u32, rows: u32, j: u32) {
+  for (var k = 0u; k < OBS_VEC4S; k++) {
+    var v = vec4<f32>(0.0);
+    for (var lane = 0u; lane < 4u; lane++) {
+      let i = 4u * k + lane;
+      if (i < OBS_SIZE) { v[lane] = net_params[w1 + i * hidden_size + j]; }
+    }
+    packed_out[dst + k] = v;
+  }
+  var rest = vec4<f32>(net_params[b1 + j], 0.0, 0.0, 0.0);
+  for (var o = 0u; o < min(outputs, 3u); o++) { rest[o + 1u] = net_params[w2 + j * outputs + o]; }
+  packed_out[dst + OBS_VEC4S] = rest;
+  if (rows == 2u) { packed_out[dst + OBS_VEC4S + 1u] = vec4<f32>(net_params[w2 + j * outputs + 3u], 0.0, 0.0, 0.0); }
+}
+
+// An output bias vector in its first `outputs` lanes.
+fn bias_lanes(first: u32, outputs: u32) -> vec4<f32> {
+  var b = vec4<f32>(0.0);
+  for (var o = 0u; o < outputs; o++) { b[o] = net_params[first + o]; }
+  return b;
+}
+
 // One invocation per hidden unit (and one more for the output biases) of each agent.
 @compute @workgroup_size(workgroup_size)
 fn packWeights(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -108,20 +131,12 @@ fn packWeights(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   let agent = i / (h + 1u);
   let j = i % (h + 1u);
   let q = agent * num_params;            // this agent's parameters
-  let out = agent * (4u * h + 1u);       // and packed weights
-  let v2 = value_outputs == 2u;
+  let out = agent * packed_stride();     // and packed weights
   if (j == h) {
-    packed_out[out + 4u * h] = vec4<f32>(net_params[q + off_actor_b2], net_params[q + off_actor_b2 + 1u],
-                                         net_params[q + off_critic_b2], select(0.0, net_params[q + off_critic_b2 + 1u], v2));
+    packed_out[output_biases(out)] = bias_lanes(q + off_actor_b2, num_actions);
+    packed_out[output_biases(out) + 1u] = bias_lanes(q + off_critic_b2, value_outputs);
     return;
   }
-  packed_out[out + 4u * j] = vec4<f32>(net_params[q + off_actor_w1 + j], net_params[q + off_actor_w1 + h + j],
-                                       net_params[q + off_actor_w1 + 2u * h + j], net_params[q + off_actor_w1 + 3u * h + j]);
-  packed_out[out + 4u * j + 1u] = vec4<f32>(net_params[q + off_actor_b1 + j], net_params[q + off_actor_w2 + 2u * j],
-                                            net_params[q + off_actor_w2 + 2u * j + 1u], 0.0);
-  packed_out[out + 4u * j + 2u] = vec4<f32>(net_params[q + off_critic_w1 + j], net_params[q + off_critic_w1 + h + j],
-                                            net_params[q + off_critic_w1 + 2u * h + j], net_params[q + off_critic_w1 + 3u * h + j]);
-  let w2c = q + off_critic_w2 + j * value_outputs;
-  packed_out[out + 4u * j + 3u] = vec4<f32>(net_params[q + off_critic_b1 + j], net_params[w2c],
-                                            select(0.0, net_params[w2c + 1u], v2), 0.0);
+  pack_unit(actor_unit(out, j), q + off_actor_w1, q + off_actor_b1, q + off_actor_w2, num_actions, actor_rows, j);
+  pack_unit(critic_unit(out, j), q + off_critic_w1, q + off_critic_b1, q + off_critic_w2, value_outputs, critic_rows, j);
 }

@@ -1,12 +1,13 @@
-// Declarations shared by every trainer kernel (rollout, advantages, actor_critic_backward, optimizer):
-// the per-update uniform, the network shape and parameter layout (overrides set from
-// src/model/layout.ts), the agent dimension, the metrics slots, activations.
-
-const OBS_SIZE: u32 = 4u;      // CartPole's observation
+// Declarations shared by every trainer kernel (rollout, advantages, actor_critic_backward, optimizer,
+// normalize): the per-update uniform, the network shape and parameter layout (overrides set from
+// src/model/layout.ts and src/trainer/gpu-trainer.ts), the agent dimension, the metrics slots,
+// activations, the packed-weight layout. Prepended to it in every trainer module: the env module,
+// rng.wgsl and env_interface.wgsl (OBS_SIZE, OBS_VEC4S, Obs, EnvSlot).
 
 override workgroup_size: u32 = 64u;
 override hidden_size: u32 = 64u;
-override value_outputs: u32 = 1u;   // 1: V(s); 2: Q(s, ·). The policy has CartPole's two actions.
+override num_actions: u32 = 2u;     // A <= 4: a categorical policy over the env's Discrete(A)
+override value_outputs: u32 = 1u;   // 1: V(s); A: Q(s, ·)
 override activation: u32 = 0u;      // 0: ReLU, 1: tanh
 override algo: u32 = 0u;            // 0: a2c, 1: reinforce, 2: qac, 3: tdac
 override off_actor_w1: u32 = 0u;
@@ -22,6 +23,29 @@ override num_params: u32 = 0u;
 // buffer holds the agents one after another: params [G×P], env slots [G×N], rollout rows [G×T×N]
 // (agent-major), metrics [G×NUM_METRICS], episode stats [G]. Agent 0 is exactly a G = 1 run.
 override num_agents: u32 = 1u;
+// VecNormalize (Stable-Baselines3): observations and/or rewards scaled by running statistics, frozen
+// within an update and merged from its rollout at the update's end (normalize.wgsl).
+override normalize_obs: u32 = 0u;
+override normalize_reward: u32 = 0u;
+
+// The weights repacked per hidden unit for the forward passes (optimizer.wgsl packWeights writes them,
+// network.wgsl reads them as a uniform buffer). Per agent, unit j at j * unit_vec4s:
+//   actor:  w1[:, j] (OBS_VEC4S vec4s, zero-padded), then (b1[j], w2[j, 0], w2[j, 1], w2[j, 2]) and, for
+//           A = 4, (w2[j, 3], 0, 0, 0): actor_rows vec4s
+//   critic: the same with the critic's tensors (critic_rows vec4s for its V outputs)
+// then after the H units: (actor b2 in A lanes), (critic b2 in V lanes). Stride unit_vec4s·H + 2.
+override unit_vec4s: u32 = 4u;   // 2·OBS_VEC4S + actor_rows + critic_rows
+override actor_rows: u32 = 1u;
+override critic_rows: u32 = 1u;
+
+fn packed_stride() -> u32 { return unit_vec4s * hidden_size + 2u; }
+fn actor_unit(base: u32, j: u32) -> u32 { return base + j * unit_vec4s; }
+fn critic_unit(base: u32, j: u32) -> u32 { return base + j * unit_vec4s + OBS_VEC4S + actor_rows; }
+fn output_biases(base: u32) -> u32 { return base + hidden_size * unit_vec4s; }
+
+// One agent's running statistics (normalize.wgsl) in vec4s: observation mean [OBS_VEC4S], observation
+// variance [OBS_VEC4S], then (discounted-return mean, its variance, 0, 0).
+fn norm_stride() -> u32 { return 2u * OBS_VEC4S + 1u; }
 
 const ALGO_A2C: u32 = 0u;
 const ALGO_REINFORCE: u32 = 1u;
@@ -41,6 +65,10 @@ const M_NONFINITE: u32 = 8u;        // 0 ok; 1 loss, 2 gradients, 4 parameters (
 const M_CLIP_SCALE: u32 = 9u;
 const M_FIRST_NONFINITE_UPDATE: u32 = 10u;  // 1 + the first update whose step was skipped; 0 if none (sticky)
 const NUM_METRICS: u32 = 16u;
+
+// SB3's VecNormalize constants: epsilon under the square root, and the clip of normalized values.
+const NORM_EPS: f32 = 1e-8;
+const NORM_CLIP: f32 = 10.0;
 
 struct TrainParams {
   num_envs: u32,
@@ -64,6 +92,10 @@ struct TrainParams {
   optimizer: u32,         // 0 Adam, 1 RMSprop
   one_minus_beta1: f32,   // from the host in f64: 1 - beta1 rounded once, as PyTorch's Python float
   one_minus_beta2: f32,
+  // Running statistics merge of this update (normalize.wgsl), from the host in f64: with c the count so
+  // far and B the rollout's rows, B / (c + B) and c / (c + B).
+  norm_weight_new: f32,
+  norm_weight_old: f32,
 }
 
 @group(0) @binding(0) var<uniform> train: TrainParams;
@@ -92,6 +124,26 @@ fn activate_grad4(pre: vec4<f32>, out: vec4<f32>) -> vec4<f32> {
 fn activate_grad(pre: f32, out: f32) -> f32 {
   if (activation == 1u) { return 1.0 - out * out; }
   return select(0.0, 1.0, pre > 0.0);
+}
+
+// Outputs (logits, values) travel as vec4s whose lanes >= `outputs` are unused (A, V <= 4). These two
+// touch only the live lanes: `outputs` is an override, so the branches fold away at pipeline creation
+// and CartPole's two logits cost two multiply-adds, not four.
+fn dot_outputs(a: vec4<f32>, b: vec4<f32>, outputs: u32) -> f32 {
+  var s = a.x * b.x;
+  if (outputs > 1u) { s += a.y * b.y; }
+  if (outputs > 2u) { s += a.z * b.z; }
+  if (outputs > 3u) { s += a.w * b.w; }
+  return s;
+}
+
+fn axpy_outputs(acc: vec4<f32>, h: f32, w: vec4<f32>, outputs: u32) -> vec4<f32> {
+  var r = acc;
+  r.x += h * w.x;
+  if (outputs > 1u) { r.y += h * w.y; }
+  if (outputs > 2u) { r.z += h * w.z; }
+  if (outputs > 3u) { r.w += h * w.w; }
+  return r;
 }
 
 fn is_nonfinite(x: f32) -> bool {

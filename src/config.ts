@@ -3,14 +3,16 @@
  * README's table and the run folder's config.json: everything below is generated from CONFIG_SCHEMA.
  * Names follow Stable-Baselines3 where it has one.
  */
-import type { CartPoleId } from './envs/cartpole.ts';
+import { BUILTIN_ENV_IDS, envIds, envSpec } from './envs/registry.ts';
+import type { EnvSpec } from './envs/types.ts';
 import type { NetShape } from './model/layout.ts';
 
 export type Algo = 'a2c' | 'reinforce' | 'qac' | 'tdac';
 export type OptimizerName = 'adam' | 'rmsprop';
 
 export interface TrainConfig {
-  env: CartPoleId;
+  /** An env id of the registry (src/envs/registry.ts): a built-in, or a user's registered env. */
+  env: string;
   algo: Algo;
   seed: number;
   numEnvs: number;
@@ -31,6 +33,8 @@ export interface TrainConfig {
   vfCoef: number;
   maxGradNorm: number;
   normalizeAdvantage: boolean;
+  normalizeObservations: boolean;
+  normalizeRewards: boolean;
   adamBeta1: number;
   adamBeta2: number;
   rmspropAlpha: number;
@@ -50,7 +54,15 @@ export type FieldSpec =
   | (FieldBase & { kind: 'bool'; default: boolean });
 
 export const CONFIG_SCHEMA: { [K in keyof TrainConfig]: FieldSpec } = {
-  env: { kind: 'choice', choices: ['CartPole-v1', 'CartPole-v0'], default: 'CartPole-v1', doc: 'Gymnasium env id (time limit 500 / 200, solved at 475 / 195)' },
+  env: {
+    kind: 'choice',
+    // Every id of the registry, read when asked: a user's env registered at run time is a valid choice too.
+    get choices() {
+      return envIds();
+    },
+    default: 'CartPole-v1',
+    doc: `env id: ${BUILTIN_ENV_IDS.join(', ')}, or one registered with --env-module (README "Envs")`,
+  },
   algo: {
     kind: 'choice',
     choices: ['a2c', 'reinforce', 'qac', 'tdac'],
@@ -69,7 +81,13 @@ export const CONFIG_SCHEMA: { [K in keyof TrainConfig]: FieldSpec } = {
   nSteps: { kind: 'int', min: 1, max: 4096, default: 8, doc: 'T: steps per env per update (rollout length; reinforce defaults to 64)' },
   totalSteps: { kind: 'int', min: 1, default: 5_000_000, doc: 'stop after this many env steps' },
   targetReturn: { kind: 'optionalFloat', min: 0, default: null, doc: "stop once the mean return of the last 100 episodes reaches this (default: the env's threshold)" },
-  hidden: { kind: 'int', min: 1, max: 1023, default: 64, doc: 'H: hidden units of the actor and of the critic (one hidden layer each; the seed used 256; at most 1023: the weights ride in one 64 KiB uniform buffer)' },
+  hidden: {
+    kind: 'int',
+    min: 1,
+    max: 1023,
+    default: 64,
+    doc: 'H: hidden units of the actor and of the critic (one hidden layer each; the seed used 256; the weights ride in one 64 KiB uniform buffer: at most 1023 for CartPole, fewer for larger observations)',
+  },
   activation: { kind: 'choice', choices: ['tanh', 'relu'], default: 'tanh', doc: 'hidden activation (the seed used relu)' },
   sharedTrunk: { kind: 'bool', default: false, doc: 'one hidden layer shared by actor and critic (the seed keeps them separate)' },
   init: { kind: 'choice', choices: ['orthogonal', 'pytorch'], default: 'orthogonal', doc: "orthogonal (SB3/CleanRL) or PyTorch's default Linear init" },
@@ -82,6 +100,16 @@ export const CONFIG_SCHEMA: { [K in keyof TrainConfig]: FieldSpec } = {
   vfCoef: { kind: 'float', min: 0, default: 0.5, doc: 'value loss coefficient' },
   maxGradNorm: { kind: 'float', min: 0, default: 0.5, doc: 'clip the global gradient norm to this (0: no clipping)' },
   normalizeAdvantage: { kind: 'bool', default: true, doc: 'normalize advantages over the batch (mean 0, std 1)' },
+  normalizeObservations: {
+    kind: 'bool',
+    default: false,
+    doc: "VecNormalize: observations scaled by their running mean and variance (merged on the GPU after each update), clipped to ±10",
+  },
+  normalizeRewards: {
+    kind: 'bool',
+    default: false,
+    doc: 'VecNormalize: rewards divided by the running std of a discounted return that restarts at every episode end, clipped to ±10',
+  },
   adamBeta1: { kind: 'float', min: 0, max: 1, default: 0.9, doc: "Adam's beta1" },
   adamBeta2: { kind: 'float', min: 0, max: 1, default: 0.999, doc: "Adam's beta2" },
   rmspropAlpha: { kind: 'float', min: 0, max: 1, default: 0.99, doc: "RMSprop's smoothing constant alpha" },
@@ -98,14 +126,23 @@ export const ALGO_DEFAULTS: Partial<Record<Algo, Partial<TrainConfig>>> = {
   reinforce: { nSteps: 64 },
 };
 
-export function defaultConfig(algo: Algo = 'a2c'): TrainConfig {
+/**
+ * Per-env presets, like rl-baselines3-zoo's hyper-parameter files: what `train --env X` uses unless a flag
+ * or config field says otherwise, measured to learn (README "Presets", `webgpu-rl bench presets`).
+ * ENV_ALGO_DEFAULTS refine them per algorithm where one needs something else.
+ */
+export const ENV_DEFAULTS: Record<string, Partial<TrainConfig>> = {};
+export const ENV_ALGO_DEFAULTS: Record<string, Partial<Record<Algo, Partial<TrainConfig>>>> = {};
+
+/** The defaults of an algorithm on an env: the schema's, the algorithm's, the env's preset, the env × algorithm one. */
+export function defaultConfig(algo: Algo = 'a2c', env: string = CONFIG_SCHEMA.env.default as string): TrainConfig {
   const base = Object.fromEntries(Object.entries(CONFIG_SCHEMA).map(([k, spec]) => [k, spec.default])) as unknown as TrainConfig;
-  return { ...base, ...ALGO_DEFAULTS[algo], algo };
+  return { ...base, ...ALGO_DEFAULTS[algo], ...ENV_DEFAULTS[env], ...ENV_ALGO_DEFAULTS[env]?.[algo], algo, env };
 }
 
-/** The defaults for `partial.algo`, overridden by every field `partial` sets (no validation). */
+/** The defaults for `partial.algo` and `partial.env`, overridden by every field `partial` sets (no validation). */
 export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
-  return { ...defaultConfig(partial.algo ?? 'a2c'), ...partial };
+  return { ...defaultConfig(partial.algo ?? 'a2c', partial.env), ...partial };
 }
 
 export class ConfigError extends Error {}
@@ -149,7 +186,8 @@ function checkNumber(name: keyof TrainConfig, value: number): number {
 /** Checks a whole config (e.g. from config.json or a library caller); returns a complete copy. */
 export function validateConfig(partial: Partial<Record<keyof TrainConfig, unknown>>): TrainConfig {
   const algo = CONFIG_SCHEMA.algo.kind === 'choice' && CONFIG_SCHEMA.algo.choices.includes(partial.algo as string) ? (partial.algo as Algo) : 'a2c';
-  const config = defaultConfig(algo);
+  const env = CONFIG_SCHEMA.env.kind === 'choice' && CONFIG_SCHEMA.env.choices.includes(partial.env as string) ? (partial.env as string) : undefined;
+  const config = defaultConfig(algo, env);
   for (const [key, raw] of Object.entries(partial)) {
     if (!(key in CONFIG_SCHEMA)) throw new ConfigError(`unknown config field "${key}"`);
     const name = key as keyof TrainConfig;
@@ -163,6 +201,7 @@ export function validateConfig(partial: Partial<Record<keyof TrainConfig, unknow
     if (spec.kind === 'choice' && !spec.choices.includes(raw as string)) throw new ConfigError(`--${kebab(name)} must be one of ${spec.choices.join(', ')}; got "${raw}"`);
     (config as unknown as Record<string, unknown>)[name] = expected === 'number' ? checkNumber(name, raw as number) : raw;
   }
+  checkTrainable(config);
   checkAgentsFit(config);
   return config;
 }
@@ -185,18 +224,56 @@ export function configTableMarkdown(): string {
 /** Rows of vec4 in the uniform buffer that carries every agent's packed weights (shaders/network.wgsl). */
 export const PACKED_WEIGHT_ROWS = 4096;
 
-/** The packed weights of all agents share one 64 KiB uniform buffer: G × (4H + 1) rows at most 4096. */
-export function checkAgentsFit(config: Pick<TrainConfig, 'numAgents' | 'hidden'>): void {
-  const perAgent = 4 * config.hidden + 1;
-  if (config.numAgents * perAgent > PACKED_WEIGHT_ROWS) {
+/** The largest Discrete action space the categorical head holds (logits ride in one vec4). */
+export const MAX_DISCRETE_ACTIONS = 4;
+
+/** The packed-weight layout of shaders/train_params.wgsl: vec4s per hidden unit and per agent. */
+export function packedLayout(shape: Pick<NetShape, 'obsSize' | 'numActions' | 'valueOutputs' | 'hiddenSize'>) {
+  const obsVec4s = Math.ceil(shape.obsSize / 4);
+  const actorRows = shape.numActions === 4 ? 2 : 1;
+  const criticRows = shape.valueOutputs === 4 ? 2 : 1;
+  const unitVec4s = 2 * obsVec4s + actorRows + criticRows;
+  return { obsVec4s, actorRows, criticRows, unitVec4s, stride: unitVec4s * shape.hiddenSize + 2 };
+}
+
+/** Whether the trainer can train this env: a Discrete action space of at most four actions, for now. */
+export function checkTrainable(config: Pick<TrainConfig, 'env'>, spec: EnvSpec = envSpec(config.env)): void {
+  const space = spec.actionSpace;
+  if (space.type === 'Box') {
     throw new ConfigError(
-      `--num-agents ${config.numAgents} with --hidden ${config.hidden} does not fit: the packed weights of all agents share one 64 KiB uniform buffer ` +
-        `(${PACKED_WEIGHT_ROWS} rows of 4 x hidden + 1 per agent); with --hidden ${config.hidden} at most ${Math.floor(PACKED_WEIGHT_ROWS / perAgent)} agents fit`,
+      `--env ${config.env} has continuous (Box) actions, which training does not support yet (Gaussian policies come next); ` +
+        `its vector env works (makeVecEnv, bench env). Train a Discrete env: ${envIds().filter((id) => envSpec(id).actionSpace.type === 'Discrete').join(', ')}`,
+    );
+  }
+  if (space.n > MAX_DISCRETE_ACTIONS) {
+    throw new ConfigError(`--env ${config.env} has Discrete(${space.n}) actions; the categorical policy holds at most ${MAX_DISCRETE_ACTIONS} (its logits ride in one vec4)`);
+  }
+}
+
+/** The packed weights of all agents share one 64 KiB uniform buffer: G × stride ≤ 4096 vec4s. */
+export function checkAgentsFit(config: Pick<TrainConfig, 'numAgents' | 'hidden' | 'env' | 'algo' | 'activation' | 'sharedTrunk'>): void {
+  const shape = netShapeOf(config);
+  const { stride, unitVec4s } = packedLayout(shape);
+  if (config.numAgents * stride > PACKED_WEIGHT_ROWS) {
+    const maxHidden = Math.floor((Math.floor(PACKED_WEIGHT_ROWS / config.numAgents) - 2) / unitVec4s);
+    throw new ConfigError(
+      `--num-agents ${config.numAgents} with --hidden ${config.hidden} does not fit on ${config.env}: the packed weights of all agents share one 64 KiB uniform buffer ` +
+        `(${PACKED_WEIGHT_ROWS} vec4s, ${stride} per agent); ` +
+        (maxHidden >= 1 ? `with ${config.numAgents} agent(s) at most --hidden ${maxHidden}, ` : '') +
+        `with --hidden ${config.hidden} at most ${Math.floor(PACKED_WEIGHT_ROWS / stride)} agents fit`,
     );
   }
 }
 
-/** The network a config trains: CartPole's 4 observations and 2 actions; Q(s, ·) for qac. */
-export function netShapeOf(config: Pick<TrainConfig, 'hidden' | 'algo' | 'activation' | 'sharedTrunk'>): NetShape {
-  return { obsSize: 4, hiddenSize: config.hidden, numActions: 2, valueOutputs: config.algo === 'qac' ? 2 : 1, activation: config.activation, sharedTrunk: config.sharedTrunk };
+/** The network a config trains: the env's observation size and actions; Q(s, ·) for qac. */
+export function netShapeOf(config: Pick<TrainConfig, 'hidden' | 'algo' | 'activation' | 'sharedTrunk' | 'env'>, spec: EnvSpec = envSpec(config.env)): NetShape {
+  const numActions = spec.actionSpace.type === 'Discrete' ? spec.actionSpace.n : 0;
+  return {
+    obsSize: spec.observationSize,
+    hiddenSize: config.hidden,
+    numActions,
+    valueOutputs: config.algo === 'qac' ? numActions : 1,
+    activation: config.activation,
+    sharedTrunk: config.sharedTrunk,
+  };
 }

@@ -15,7 +15,7 @@ import { actorCriticBackward, actorCriticForward } from './actor-critic.ts';
 import { actorCriticLoss } from './losses.ts';
 import { adamStep, clipGradNorm, rmspropStep } from './optimizer.ts';
 import { computeAdvantages, monteCarloReturns, normalizeAdvantages } from './returns.ts';
-import type { RolloutTensors } from './rollout.ts';
+import { networkInputs, type RolloutTensors } from './rollout.ts';
 
 export type UpdateConfig = Pick<
   TrainConfig,
@@ -86,7 +86,7 @@ export function learningRateAt(config: UpdateConfig, numRows: number, update: nu
   return config.learningRate * Math.max(0, 1 - update / totalUpdates);
 }
 
-export function computeTargets(ro: RolloutTensors, config: UpdateConfig): UpdateTargets {
+export function computeTargets(ro: Omit<RolloutTensors, 'O' | 'obs' | 'discountedReturns' | 'obsNorm'>, config: UpdateConfig): UpdateTargets {
   const rows = ro.T * ro.N;
   const { algo, gamma } = config;
   if (algo === 'reinforce') {
@@ -127,7 +127,8 @@ export function advantageMoments(targets: UpdateTargets, values: ArrayLike<numbe
 }
 
 /**
- * Loss and gradients over the rollout's rows. The forward is recomputed from the observations with the
+ * Loss and gradients over the rollout's rows. The forward is recomputed from the network's inputs (the
+ * observations, normalized by the rollout's frozen statistics when it normalized them) with the
  * current parameters (the GPU reuses the rollout's logits and values, which are the same function of
  * the same inputs: the policy has not changed within the update).
  */
@@ -142,7 +143,8 @@ export function lossAndGradients(
   const lossAdvantages = Float64Array.from(targets.advantages);
   if (config.normalizeAdvantage) normalizeAdvantages(lossAdvantages, targets.weights);
   else for (let i = 0; i < B; i++) if (targets.weights[i] === 0) lossAdvantages[i] = 0;
-  const cache = actorCriticForward(params, shape, ro.obs, B);
+  const x = networkInputs(ro);
+  const cache = actorCriticForward(params, shape, x, B);
   const loss = actorCriticLoss({
     logits: cache.logits,
     values: cache.values,
@@ -156,7 +158,7 @@ export function lossAndGradients(
     vfCoef: config.vfCoef,
     entCoef: config.entCoef,
   });
-  const grads = actorCriticBackward(params, shape, ro.obs, cache, loss.dLogits, loss.dValues, B) as Float64Array;
+  const grads = actorCriticBackward(params, shape, x, cache, loss.dLogits, loss.dValues, B) as Float64Array;
   return { policyLoss: loss.policyLoss, valueLoss: loss.valueLoss, entropy: loss.entropy, loss: loss.loss, lossAdvantages, grads };
 }
 

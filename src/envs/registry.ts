@@ -2,7 +2,10 @@
  * Every env the library knows, by id: the built-ins (one line each) and the ones a user registers (their
  * own WGSL module and descriptor). The trainer, the vector env, the CLI and the page look envs up here.
  */
+import { acrobotSpec } from './acrobot.ts';
 import { cartPoleSpec } from './cartpole.ts';
+import { mountainCarContinuousSpec, mountainCarSpec } from './mountain_car.ts';
+import { pendulumSpec } from './pendulum.ts';
 import type { ActionSpace, EnvSpec } from './types.ts';
 
 /** A bad env id or descriptor: one line saying what is wrong. */
@@ -11,6 +14,10 @@ export class EnvError extends Error {}
 const BUILTIN_ENVS: Record<string, () => EnvSpec> = {
   'CartPole-v1': () => cartPoleSpec('CartPole-v1'),
   'CartPole-v0': () => cartPoleSpec('CartPole-v0'),
+  'Acrobot-v1': acrobotSpec,
+  'MountainCar-v0': mountainCarSpec,
+  'MountainCarContinuous-v0': mountainCarContinuousSpec,
+  'Pendulum-v1': pendulumSpec,
 };
 
 const registered = new Map<string, EnvSpec>();

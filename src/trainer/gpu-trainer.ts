@@ -7,19 +7,24 @@
  *                     reduceGradients          partial sums → gradients and loss terms
  *                     gradNorm                 global norm, clip scale, non-finite guard
  *                     optimizerStep            Adam or RMSprop
- * all in one compute pass of one command buffer. Nothing here waits for the GPU.
+ *                     packWeights              the weights repacked for the next forward passes
+ *   NORMALIZE         normalizerUpdate         running observation / return statistics (when asked)
+ * all in one compute pass of one command buffer. Nothing here waits for the GPU. Every kernel is written
+ * against the env interface (shaders/env_interface.wgsl): the env's module is the first part of each.
  */
 import { initParams } from '../cpu/init.ts';
-import { cartPoleParams, cartPoleShaderConstants, type CartPoleParams } from '../envs/cartpole.ts';
-import { checkAgentsFit, netShapeOf, PACKED_WEIGHT_ROWS, type TrainConfig } from '../config.ts';
+import { checkAgentsFit, checkTrainable, netShapeOf, packedLayout, PACKED_WEIGHT_ROWS, type TrainConfig } from '../config.ts';
+import { envSpec } from '../envs/registry.ts';
+import { slotWords, type EnvSpec } from '../envs/types.ts';
+import { envConstants, envModulePart } from '../envs/vec-env.ts';
 
 export { netShapeOf };
 import { bindGroup, createKernel, createStorageBuffer, createUniformBuffer, dispatch, dispatchGroups, maxElementsForBinding, readBuffer, type Kernel, type KernelSpec } from '../gpu/kernel.ts';
 import { paramLayout, type NetShape, type ParamLayout } from '../model/layout.ts';
 import type { GpuContext } from '../platform/gpu-context.ts';
 
-/** The passes of one update, in order. */
-export const UPDATE_PHASES = ['rollout', 'advantages', 'moments', 'backward', 'reduce', 'norm', 'optimizer', 'pack'] as const;
+/** The passes of one update, in order ('normalize' runs only when a normalization is on). */
+export const UPDATE_PHASES = ['rollout', 'advantages', 'moments', 'backward', 'reduce', 'norm', 'optimizer', 'pack', 'normalize'] as const;
 export type Phase = (typeof UPDATE_PHASES)[number];
 
 export const ALGO_IDS = { a2c: 0, reinforce: 1, qac: 2, tdac: 3 } as const;
@@ -40,8 +45,10 @@ export const NUM_METRICS = 16;
 export const STATS_RING = 256;
 export const STATS_BYTES = 16 + STATS_RING * 4;
 const UNIFORM_BYTES = 96;
-/** shaders/network.wgsl's PACKED_VEC4S × 16: the packed weights of H <= 1023 hidden units. */
+/** shaders/network.wgsl's PACKED_VEC4S × 16: the packed weights of every agent. */
 const PACKED_BYTES = PACKED_WEIGHT_ROWS * 16;
+/** RunningMeanStd's initial count (its epsilon): the running statistics start at mean 0, variance 1. */
+export const NORM_INITIAL_COUNT = 1e-4;
 const BACKWARD_CHUNK = 64;
 /** From this many envs the rollout steps four envs per invocation (throughput over latency). */
 const BATCHED_ROLLOUT_MIN_ENVS = 1024;
@@ -49,12 +56,15 @@ const BATCHED_ROLLOUT_MIN_ENVS = 1024;
 const MAX_BACKWARD_GROUPS = 256;
 
 
-/** Bytes per rollout row of the largest per-row buffer (observations and values: one vec4 each). */
-const BYTES_PER_ROW = 16;
+/** Bytes per rollout row of the largest per-row buffer: the observations (OV vec4s), or the values (one). */
+function bytesPerRow(spec: EnvSpec): number {
+  return 16 * Math.max(1, Math.ceil(spec.observationSize / 4));
+}
 
-/** The largest N that fits this adapter for T steps and G agents. */
-export function maxTrainEnvs(device: GPUDevice, nSteps: number, numAgents = 1): number {
-  return Math.floor(maxElementsForBinding(device, BYTES_PER_ROW) / ((nSteps + 1) * numAgents));
+/** The largest N that fits this adapter for T steps and G agents on an env (default CartPole-v1). */
+export function maxTrainEnvs(device: GPUDevice, nSteps: number, numAgents = 1, env: string | EnvSpec = 'CartPole-v1'): number {
+  const spec = typeof env === 'string' ? envSpec(env) : env;
+  return Math.floor(maxElementsForBinding(device, bytesPerRow(spec)) / ((nSteps + 1) * numAgents));
 }
 
 /**
@@ -62,11 +72,13 @@ export function maxTrainEnvs(device: GPUDevice, nSteps: number, numAgents = 1): 
  * what GpuTrainer compiles, and what test/platform/naga.test.ts compiles under a second WebGPU
  * implementation.
  */
-export function trainerKernelSpecs(config: TrainConfig, layout: ParamLayout, envParams: CartPoleParams): Record<KernelName, KernelSpec> {
-  const shape = netShapeOf(config);
+export function trainerKernelSpecs(config: TrainConfig, layout: ParamLayout, spec: EnvSpec): Record<KernelName, KernelSpec> {
+  const shape = netShapeOf(config, spec);
+  const packing = packedLayout(shape);
   const l = layout;
   const trainConstants = {
     hidden_size: config.hidden,
+    num_actions: shape.numActions,
     value_outputs: shape.valueOutputs,
     activation: config.activation === 'tanh' ? 1 : 0,
     algo: ALGO_IDS[config.algo],
@@ -80,74 +92,106 @@ export function trainerKernelSpecs(config: TrainConfig, layout: ParamLayout, env
     off_critic_b2: l.criticB2.offset,
     num_params: layout.total,
     num_agents: config.numAgents,
+    normalize_obs: config.normalizeObservations ? 1 : 0,
+    normalize_reward: config.normalizeRewards ? 1 : 0,
+    unit_vec4s: packing.unitVec4s,
+    actor_rows: packing.actorRows,
+    critic_rows: packing.criticRows,
   };
+  // Every module starts with the env's (its compiler messages keep their line numbers), then the interface.
+  const envParts = [envModulePart(spec), 'rng', 'env_interface'];
   const S = 'storage' as const;
   const R = 'read-only-storage' as const;
   return {
     rollout: {
       label: 'rollout',
-      stems: ['rng', 'cartpole_dynamics', 'train_params', 'network', 'rollout'],
-      bindings: ['uniform', 'uniform', S, S, S, S, S, S],
+      stems: [...envParts, 'train_params', 'network', 'rollout'],
+      bindings: ['uniform', 'uniform', S, S, S, S, S, S, R],
       entryPoints: ['rolloutCollect', 'rolloutCollect4', 'rolloutReset', 'evaluatePolicy'],
-      constants: { ...trainConstants, ...cartPoleShaderConstants(envParams) },
+      constants: { ...trainConstants, ...envConstants(spec) },
     },
     advantages: {
       label: 'advantages',
-      stems: ['train_params', 'advantages'],
+      stems: [...envParts, 'train_params', 'advantages'],
       bindings: ['uniform', R, R, S, S],
       entryPoints: ['computeAdvantages', 'advantageMoments'],
       constants: trainConstants,
     },
     backward: {
       label: 'actorCriticBackward',
-      stems: ['train_params', 'network', 'actor_critic_backward'],
-      bindings: ['uniform', 'uniform', R, R, R, R, R, S, R],
+      stems: [...envParts, 'train_params', 'network', 'actor_critic_backward'],
+      bindings: ['uniform', 'uniform', R, R, R, R, R, S, R, R],
       entryPoints: ['actorCriticBackward'],
       constants: { ...trainConstants, units_per_thread: config.hidden >= 256 ? 4 : 1, shared_trunk: config.sharedTrunk ? 1 : 0 },
     },
     optimizer: {
       label: 'optimizer',
-      stems: ['train_params', 'optimizer'],
+      stems: [...envParts, 'train_params', 'optimizer'],
       bindings: ['uniform', S, S, S, S, R, S, S],
       entryPoints: ['reduceGradients', 'gradNorm', 'optimizerStep', 'packWeights'],
+      constants: trainConstants,
+    },
+    normalize: {
+      label: 'normalize',
+      stems: [...envParts, 'train_params', 'normalize'],
+      bindings: ['uniform', R, R, S],
+      entryPoints: ['normalizerUpdate'],
       constants: trainConstants,
     },
   };
 }
 
-type KernelName = 'rollout' | 'advantages' | 'backward' | 'optimizer';
+type KernelName = 'rollout' | 'advantages' | 'backward' | 'optimizer' | 'normalize';
 
 function mapKernels<T>(specs: Record<KernelName, KernelSpec>, make: (spec: KernelSpec) => T): Record<KernelName, T> {
-  return { rollout: make(specs.rollout), advantages: make(specs.advantages), backward: make(specs.backward), optimizer: make(specs.optimizer) };
+  return { rollout: make(specs.rollout), advantages: make(specs.advantages), backward: make(specs.backward), optimizer: make(specs.optimizer), normalize: make(specs.normalize) };
+}
+
+/** One agent's running statistics as the GPU holds them (train_params.wgsl norm_stride): floats per agent. */
+export function normStatsFloats(spec: EnvSpec): number {
+  return (2 * Math.ceil(spec.observationSize / 4) + 1) * 4;
+}
+
+/**
+ * The running-statistics merge of update `update` (0-based) over B rows, in f64: the count before it is
+ * NORM_INITIAL_COUNT + update·B, so w_new = B / (count + B) and w_old = count / (count + B).
+ */
+export function normMergeWeights(rows: number, update: number): { weightNew: number; weightOld: number } {
+  const count = NORM_INITIAL_COUNT + update * rows;
+  return { weightNew: rows / (count + rows), weightOld: count / (count + rows) };
 }
 
 export class GpuTrainer {
   readonly layout: ParamLayout;
   readonly shape: NetShape;
-  readonly envParams: CartPoleParams;
+  readonly env: EnvSpec;
   readonly numRows: number;
   readonly backwardGroups: number;
+  /** Words of one env slot (the env's state, then its counters). */
+  readonly slotWords: number;
   readonly buffers: Record<
-    'uniform' | 'packed' | 'params' | 'grads' | 'optM' | 'optV' | 'envs' | 'obs' | 'stepInfo' | 'logits' | 'values' | 'targets' | 'partials' | 'metrics' | 'stats',
+    'uniform' | 'packed' | 'params' | 'grads' | 'optM' | 'optV' | 'envs' | 'obs' | 'stepInfo' | 'logits' | 'values' | 'targets' | 'partials' | 'metrics' | 'stats' | 'norm',
     GPUBuffer
   >;
-  private readonly kernels: Record<'rollout' | 'advantages' | 'backward' | 'optimizer', Kernel>;
-  private readonly groups: Record<'rollout' | 'advantages' | 'backward' | 'optimizer', GPUBindGroup>;
+  private readonly kernels: Record<KernelName, Kernel>;
+  private readonly groups: Record<KernelName, GPUBindGroup>;
   private readonly uniformData = new ArrayBuffer(UNIFORM_BYTES);
 
   constructor(readonly ctx: GpuContext, readonly config: TrainConfig) {
     const { numEnvs: n, nSteps: t, numAgents: g } = config;
-    const maxEnvs = maxTrainEnvs(ctx.device, t, g);
+    this.env = envSpec(config.env);
+    const maxEnvs = maxTrainEnvs(ctx.device, t, g, this.env);
     if (n > maxEnvs) {
       throw new RangeError(
-        `--num-envs ${n} with --n-steps ${t}${g > 1 ? ` and --num-agents ${g}` : ''} does not fit this adapter: the rollout needs ${BYTES_PER_ROW} bytes per env, step and agent ` +
+        `--num-envs ${n} with --n-steps ${t}${g > 1 ? ` and --num-agents ${g}` : ''} does not fit this adapter: the rollout needs ${bytesPerRow(this.env)} bytes per ${config.env} env, step and agent ` +
           `in one buffer and maxStorageBufferBindingSize is ${ctx.device.limits.maxStorageBufferBindingSize} bytes; the largest --num-envs that fits is ${maxEnvs}`,
       );
     }
+    checkTrainable(config, this.env);
     checkAgentsFit(config);
-    this.shape = netShapeOf(config);
+    this.shape = netShapeOf(config, this.env);
     this.layout = paramLayout(this.shape);
-    this.envParams = cartPoleParams(config.env);
+    this.slotWords = slotWords(this.env);
     this.numRows = n * t;
     this.backwardGroups = Math.min(MAX_BACKWARD_GROUPS, Math.ceil(this.numRows / BACKWARD_CHUNK));
     const p = this.layout.total * g;
@@ -161,8 +205,8 @@ export class GpuTrainer {
       grads: storage('grads', p * 4),
       optM: storage('optM', p * 4),
       optV: storage('optV', p * 4),
-      envs: storage('envs', g * n * 32),
-      obs: storage('obs', rows * 16),
+      envs: storage('envs', g * n * this.slotWords * 4),
+      obs: storage('obs', rows * bytesPerRow(this.env)),
       stepInfo: storage('stepInfo', rows * 4),
       logits: storage('logits', rows * 4 * this.shape.numActions),
       values: storage('values', (rows + g * n) * 16),
@@ -170,16 +214,46 @@ export class GpuTrainer {
       partials: storage('partials', g * this.backwardGroups * (this.layout.total + 4) * 4),
       metrics: storage('metrics', g * NUM_METRICS * 4),
       stats: storage('stats', g * STATS_BYTES),
+      norm: storage('norm', g * normStatsFloats(this.env) * 4),
     };
 
-    this.kernels = mapKernels(trainerKernelSpecs(config, this.layout, this.envParams), (spec) => createKernel(ctx, spec));
+    this.kernels = mapKernels(trainerKernelSpecs(config, this.layout, this.env), (spec) => createKernel(ctx, spec));
     const b = this.buffers;
     this.groups = {
-      rollout: bindGroup(ctx, this.kernels.rollout, 'rollout', [b.uniform, b.packed, b.envs, b.obs, b.stepInfo, b.logits, b.values, b.stats]),
+      rollout: bindGroup(ctx, this.kernels.rollout, 'rollout', [b.uniform, b.packed, b.envs, b.obs, b.stepInfo, b.logits, b.values, b.stats, b.norm]),
       advantages: bindGroup(ctx, this.kernels.advantages, 'advantages', [b.uniform, b.stepInfo, b.values, b.targets, b.metrics]),
-      backward: bindGroup(ctx, this.kernels.backward, 'backward', [b.uniform, b.packed, b.obs, b.stepInfo, b.logits, b.values, b.targets, b.partials, b.metrics]),
+      backward: bindGroup(ctx, this.kernels.backward, 'backward', [b.uniform, b.packed, b.obs, b.stepInfo, b.logits, b.values, b.targets, b.partials, b.metrics, b.norm]),
       optimizer: bindGroup(ctx, this.kernels.optimizer, 'optimizer', [b.uniform, b.params, b.grads, b.optM, b.optV, b.partials, b.metrics, b.packed]),
+      normalize: bindGroup(ctx, this.kernels.normalize, 'normalize', [b.uniform, b.obs, b.values, b.norm]),
     };
+  }
+
+  /** Whether any running statistics are kept (the 'normalize' phase runs). */
+  get normalizes(): boolean {
+    return this.config.normalizeObservations || this.config.normalizeRewards;
+  }
+
+  /** Fresh running statistics of every agent: mean 0, variance 1 (RunningMeanStd's start). */
+  initialNormStats(): Float32Array {
+    const per = normStatsFloats(this.env);
+    const ov = Math.ceil(this.env.observationSize / 4);
+    const stats = new Float32Array(this.config.numAgents * per);
+    for (let a = 0; a < this.config.numAgents; a++) {
+      stats.fill(1, a * per + ov * 4, a * per + 2 * ov * 4);
+      stats[a * per + 2 * ov * 4 + 1] = 1;
+    }
+    return stats;
+  }
+
+  /** Running statistics [G × (2·OV + 1) × 4] f32 (layout of train_params.wgsl), e.g. from a checkpoint. */
+  loadNormStats(stats: Float32Array): void {
+    const expected = this.config.numAgents * normStatsFloats(this.env);
+    if (stats.length !== expected) throw new RangeError(`normalizer statistics hold ${stats.length} floats, the trainer needs ${expected}`);
+    this.ctx.device.queue.writeBuffer(this.buffers.norm, 0, stats as Float32Array<ArrayBuffer>);
+  }
+
+  async readNormStats(): Promise<Float32Array> {
+    return new Float32Array(await readBuffer(this.ctx, this.buffers.norm, this.config.numAgents * normStatsFloats(this.env) * 4));
   }
 
   /** Seeded initial parameters (src/cpu/init.ts; agent a from seed + a), zero optimizer state, every env at episode 0. */
@@ -189,6 +263,7 @@ export class GpuTrainer {
     const params = new Float32Array(g * p);
     for (let a = 0; a < g; a++) initParams(params.subarray(a * p, (a + 1) * p), this.shape, init, (seed + a) >>> 0);
     this.loadState({ params, optM: new Float32Array(g * p), optV: new Float32Array(g * p) });
+    this.loadNormStats(this.initialNormStats());
     const encoder = this.ctx.device.createCommandEncoder({ label: 'trainer.reset' });
     encoder.clearBuffer(this.buffers.metrics);
     encoder.clearBuffer(this.buffers.stats);
@@ -205,15 +280,18 @@ export class GpuTrainer {
     return this.config.numAgents * this.layout.total;
   }
 
-  /** Env slots: [G × N × 8] u32, per env the state (4 × f32 bits), steps this episode, episode index, return (f32 bits), 0. */
+  /**
+   * Env slots: [G × N × (S + 4)] u32, per env its state (S × f32 bits, Gymnasium's env.state order), steps
+   * this episode, episode index, return (f32 bits), discounted return (f32 bits; reward normalization).
+   */
   loadEnvSlots(slots: Uint32Array): void {
     const envs = this.config.numAgents * this.config.numEnvs;
-    if (slots.length !== envs * 8) throw new RangeError(`env slots hold ${slots.length / 8} envs, the trainer has ${envs}`);
+    if (slots.length !== envs * this.slotWords) throw new RangeError(`env slots hold ${slots.length / this.slotWords} envs, the trainer has ${envs}`);
     this.ctx.device.queue.writeBuffer(this.buffers.envs, 0, slots as Uint32Array<ArrayBuffer>);
   }
 
   async readEnvSlots(): Promise<Uint32Array> {
-    return new Uint32Array(await readBuffer(this.ctx, this.buffers.envs, this.config.numAgents * this.config.numEnvs * 32));
+    return new Uint32Array(await readBuffer(this.ctx, this.buffers.envs, this.config.numAgents * this.config.numEnvs * this.slotWords * 4));
   }
 
   /** Parameters and optimizer state from the host; the packed copy of the weights follows. */
@@ -263,6 +341,9 @@ export class GpuTrainer {
     u32[17] = adam ? 0 : 1;
     f32[18] = 1 - c.adamBeta1;
     f32[19] = 1 - (adam ? c.adamBeta2 : c.rmspropAlpha);
+    const { weightNew, weightOld } = normMergeWeights(this.numRows, update);
+    f32[20] = weightNew;
+    f32[21] = weightOld;
     this.ctx.device.queue.writeBuffer(this.buffers.uniform, 0, this.uniformData);
   }
 
@@ -307,6 +388,10 @@ export class GpuTrainer {
         case 'pack':
           dispatch(pass, ctx, k.optimizer, 'packWeights', g.optimizer, agents * (this.config.hidden + 1));
           break;
+        // NORMALIZE
+        case 'normalize':
+          if (this.normalizes) dispatchGroups(pass, k.normalize, 'normalizerUpdate', g.normalize, agents);
+          break;
       }
     }
     pass.end();
@@ -323,7 +408,7 @@ export class GpuTrainer {
    */
   encodeEvaluation(encoder: GPUCommandEncoder, out: GPUBuffer, numEpisodes: number): void {
     const b = this.buffers;
-    const group = bindGroup(this.ctx, this.kernels.rollout, 'evaluate', [b.uniform, b.packed, b.envs, b.obs, b.stepInfo, b.logits, out, b.stats]);
+    const group = bindGroup(this.ctx, this.kernels.rollout, 'evaluate', [b.uniform, b.packed, b.envs, b.obs, b.stepInfo, b.logits, out, b.stats, b.norm]);
     const pass = encoder.beginComputePass({ label: 'evaluatePolicy' });
     dispatch(pass, this.ctx, this.kernels.rollout, 'evaluatePolicy', group, this.config.numAgents * numEpisodes);
     pass.end();

@@ -140,7 +140,8 @@ export class TrainingSession {
   constructor(readonly ctx: GpuContext, partialConfig: Partial<TrainConfig>, private readonly hooks: TrainHooks = {}) {
     this.config = resolveConfig(partialConfig);
     this.trainer = new GpuTrainer(ctx, this.config);
-    this.target = this.config.targetReturn ?? this.trainer.envParams.rewardThreshold;
+    // An env without a threshold (Pendulum) is never "solved": it trains to --total-steps unless given a target.
+    this.target = this.config.targetReturn ?? this.trainer.env.rewardThreshold ?? Number.POSITIVE_INFINITY;
     this.maxUpdates = Math.ceil(this.config.totalSteps / this.trainer.numRows);
     const g = this.config.numAgents;
     this.agentReturns = Array.from({ length: g }, () => []);

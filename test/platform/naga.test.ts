@@ -6,15 +6,15 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, type TrainConfig } from '../../src/config.ts';
-import { cartPoleParams } from '../../src/envs/cartpole.ts';
 import { cartPoleSpec } from '../../src/envs/cartpole.ts';
+import { envSpec } from '../../src/envs/registry.ts';
 import { vecEnvKernelSpec } from '../../src/envs/vec-env.ts';
 import { paramLayout } from '../../src/model/layout.ts';
 import { netShapeOf, trainerKernelSpecs } from '../../src/trainer/gpu-trainer.ts';
 
 function specsFor(partial: Partial<TrainConfig>) {
   const config = { ...defaultConfig(partial.algo), ...partial };
-  return Object.values(trainerKernelSpecs(config, paramLayout(netShapeOf(config)), cartPoleParams(config.env))).map((s) => ({ ...s, label: `${s.label} ${JSON.stringify(partial)}` }));
+  return Object.values(trainerKernelSpecs(config, paramLayout(netShapeOf(config)), envSpec(config.env))).map((s) => ({ ...s, label: `${s.label} ${JSON.stringify(partial)}` }));
 }
 
 describe('shaders under wgpu/naga (Firefox) as well as Dawn/Tint', () => {

@@ -6,10 +6,14 @@
 import { expect } from 'vitest';
 import { defaultConfig, type TrainConfig } from '../../src/config.ts';
 import { resetComponent } from '../../src/envs/cartpole.ts';
-import { allocateRollout, ENV_SLOT_WORDS, type RolloutTensors } from '../../src/cpu/rollout.ts';
+import { allocateRollout, type RolloutTensors } from '../../src/cpu/rollout.ts';
+import { NORM_INITIAL_COUNT, type RunningStats } from '../../src/cpu/normalize.ts';
 import type { UpdateTargets } from '../../src/cpu/update.ts';
 import { readBuffer } from '../../src/gpu/kernel.ts';
 import { METRIC_SLOTS, NUM_METRICS, type GpuTrainer } from '../../src/trainer/gpu-trainer.ts';
+
+/** Words of a CartPole env slot: 4 state words, then elapsed, episode, return, discounted return. */
+export const ENV_SLOT_WORDS = 8;
 
 export function trainConfig(partial: Partial<TrainConfig>): TrainConfig {
   return { ...defaultConfig(), ...partial };
@@ -69,13 +73,18 @@ export async function readUpdate(trainer: GpuTrainer): Promise<GpuUpdate> {
   const A = trainer.shape.numActions;
   const P = trainer.layout.total;
   const b = trainer.buffers;
-  const obs = await readF32(trainer, b.obs, rows * 4);
+  const O = trainer.env.observationSize;
+  const OV = Math.ceil(O / 4);
+  const padded = await readF32(trainer, b.obs, rows * OV * 4);
+  const obs = new Float32Array(rows * O);
+  for (let r = 0; r < rows; r++) obs.set(padded.subarray(r * OV * 4, r * OV * 4 + O), r * O);
   const info = new Uint32Array(await readBuffer(trainer.ctx, b.stepInfo, rows * 4));
   const logits = await readF32(trainer, b.logits, rows * A);
   const valueBuf = await readF32(trainer, b.values, (rows + N) * 4);
   const targetBuf = await readF32(trainer, b.targets, rows * 4);
   const stats = new Uint32Array(await readBuffer(trainer.ctx, b.stats, 16));
-  const rollout: RolloutTensors = { ...allocateRollout(T, N), obs };
+  const obsNorm = trainer.config.normalizeObservations ? runningStats(await trainer.readNormStats(), O, 0) : null;
+  const rollout: RolloutTensors = { ...allocateRollout(T, N, O), obs, obsNorm };
   const targets: UpdateTargets = { advantages: new Float64Array(rows), returns: new Float64Array(rows), weights: new Uint8Array(rows) };
   const targetWeights = new Float32Array(rows);
   for (let i = 0; i < rows; i++) {
@@ -85,6 +94,7 @@ export async function readUpdate(trainer: GpuTrainer): Promise<GpuUpdate> {
     rollout.values[i] = valueBuf[i * 4];
     rollout.bootstrapValues[i] = valueBuf[i * 4 + 1];
     rollout.rewards[i] = valueBuf[i * 4 + 2];
+    rollout.discountedReturns[i] = valueBuf[i * 4 + 3];
     targets.advantages[i] = targetBuf[i * 4];
     targets.returns[i] = targetBuf[i * 4 + 1];
     targetWeights[i] = targetBuf[i * 4 + 2];
@@ -135,6 +145,22 @@ export function expectClose(
   return worst;
 }
 
+/**
+ * Agent `agent`'s running statistics as the GPU holds them ([G × (2·OV + 1) × 4] f32, train_params.wgsl)
+ * in the CPU reference's form; the count is the host's (it is no GPU state).
+ */
+export function runningStats(norm: Float32Array, O: number, agent: number, count = NORM_INITIAL_COUNT): RunningStats {
+  const OV = Math.ceil(O / 4);
+  const base = agent * (2 * OV + 1) * 4;
+  return {
+    obsMean: Float64Array.from(norm.subarray(base, base + O)),
+    obsVar: Float64Array.from(norm.subarray(base + OV * 4, base + OV * 4 + O)),
+    retMean: norm[base + 2 * OV * 4],
+    retVar: norm[base + 2 * OV * 4 + 1],
+    count,
+  };
+}
+
 /** Env slots: every env at the reset state of (seed, env, 0), as rolloutReset leaves them. */
 export function resetSlots(seed: number, N: number): Uint32Array {
   const slots = new Uint32Array(N * ENV_SLOT_WORDS);
@@ -172,7 +198,10 @@ export function selectEnvs(g: GpuUpdate, ids: number[]): GpuUpdate {
     rollout: {
       T,
       N: M,
-      obs: pick(r.obs, 4, Float32Array),
+      O: r.O,
+      obsNorm: r.obsNorm,
+      discountedReturns: pick(r.discountedReturns, 1, Float64Array),
+      obs: pick(r.obs, r.O, Float32Array),
       actions: pick(r.actions, 1, Uint32Array),
       terminated: pick(r.terminated, 1, Uint8Array),
       truncated: pick(r.truncated, 1, Uint8Array),

@@ -3,8 +3,8 @@
  * check that the CPU reference's rollout really ended them there, so a scenario cannot silently miss.
  */
 import { expect } from 'vitest';
-import { ENV_SLOT_WORDS, rolloutCollect, type CpuRollout, type RolloutArgs } from '../../src/cpu/rollout.ts';
-import { setSlot } from './harness.ts';
+import { rolloutCollect, type CpuRollout, type RolloutArgs } from '../../src/cpu/rollout.ts';
+import { ENV_SLOT_WORDS, setSlot } from './harness.ts';
 
 export type Scenario =
   | 'truncatedInside' // time limit at step 2
@@ -15,8 +15,8 @@ export type Scenario =
 
 /** Writes the scenarios into `args.envs` (in place). Needs T ≥ 4. */
 export function injectScenarios(args: RolloutArgs, scenarios: [number, Scenario][]): void {
-  const { envs, T, envParams } = args;
-  const L = envParams.maxEpisodeSteps;
+  const { envs, T, env } = args;
+  const L = env.maxEpisodeSteps;
   for (const [n, scenario] of scenarios) {
     const f32 = new Float32Array(envs.buffer, n * ENV_SLOT_WORDS * 4, 4);
     const resetState = Array.from(f32);

@@ -26,14 +26,14 @@ import { describe, expect, it } from 'vitest';
 import { cartpoleStep, resetComponent } from '../../src/envs/cartpole.ts';
 import { CpuCartPoleVecEnv } from '../../src/envs/cpu-vec-env.ts';
 import { initParams } from '../../src/cpu/init.ts';
-import { ENV_SLOT_WORDS, rolloutCollect, sampleAction, stateValues, type CpuRollout, type RolloutArgs } from '../../src/cpu/rollout.ts';
+import { rolloutCollect, sampleAction, stateValues, type CpuRollout, type RolloutArgs } from '../../src/cpu/rollout.ts';
 import { advantageMoments, computeTargets, learningRateAt, lossAndGradients, optimizerUpdate, updateReference, type OptimizerState } from '../../src/cpu/update.ts';
 import { GpuTrainer } from '../../src/trainer/gpu-trainer.ts';
 import type { TrainConfig } from '../../src/config.ts';
-import { cartPoleParams } from '../../src/envs/cartpole.ts';
+import { cartPoleParams, cartPoleSpec, type CartPoleId } from '../../src/envs/cartpole.ts';
 import { paramLayout } from '../../src/model/layout.ts';
 import { useGpu } from '../helpers/gpu.ts';
-import { expectClose, readF32, readMetrics, readUpdate, resetSlots, selectEnvs, setSlot, submitUpdate, trainConfig, type GpuUpdate } from './harness.ts';
+import { ENV_SLOT_WORDS, expectClose, readF32, readMetrics, readUpdate, resetSlots, selectEnvs, setSlot, submitUpdate, trainConfig, type GpuUpdate } from './harness.ts';
 import { expectScenarios, injectScenarios, type Scenario } from './scenarios.ts';
 
 const gpu = useGpu();
@@ -140,7 +140,8 @@ const TOL = {
  * differently must sit at the CDF boundary, every differing done flag at a threshold.
  */
 function checkRollout(g: GpuUpdate, cpu: CpuRollout, args: RolloutArgs, allEnvs: boolean): void {
-  const { T, N, envParams } = args;
+  const { T, N } = args;
+  const envParams = cartPoleParams(args.env.id as CartPoleId);
   const rows = T * N;
   const divergedAt = new Int32Array(N).fill(T);
   let actionFlips = 0, flagFlips = 0;
@@ -219,7 +220,7 @@ async function checkUpdateZero(c: Case) {
   const slots = await trainer.readEnvSlots();
   expect(Array.from(slots), 'env slots after rolloutReset').toEqual(Array.from(resetSlots(seed, N)));
 
-  const args: RolloutArgs = { params, shape: trainer.shape, envParams: trainer.envParams, envs: slots, seed, update: 0, T, N };
+  const args: RolloutArgs = { params, shape: trainer.shape, env: trainer.env, envs: slots, seed, update: 0, T, N };
   if (c.scenarios) {
     injectScenarios(args, c.scenarios);
     trainer.loadEnvSlots(slots);
@@ -304,7 +305,7 @@ describe('the CPU references themselves', () => {
     const slots = resetSlots(seed, N);
     setSlot(slots, 0, Array.from(env.states.subarray(0, 4)), envParams.maxEpisodeSteps - 7, 0);
     env.elapsed[0] = envParams.maxEpisodeSteps - 7;
-    const ro = rolloutCollect({ params, shape, envParams, envs: slots, seed, update: 3, T, N });
+    const ro = rolloutCollect({ params, shape, env: cartPoleSpec('CartPole-v1'), envs: slots, seed, update: 3, T, N });
     expect(Array.from(ro.actions)).toEqual(Array.from(ro.sampledActions));
     for (let t = 0; t < T; t++) {
       expect(Array.from(ro.obs.subarray(t * N * 4, (t + 1) * N * 4)), `obs at step ${t}`).toEqual(Array.from(env.states));
@@ -380,7 +381,7 @@ describe('update 0: GPU vs CPU reference, tensor by tensor, from identical param
     let unwritten = 0;
     for (let n = 0; n < N; n++) for (let k = 0; k < 4; k++) if (g.rollout.obs[n * 4 + k] !== slotF32[n * ENV_SLOT_WORDS + k]) unwritten++;
     expect(unwritten, 'rollout rows that differ from their env slot').toBe(0);
-    const args: RolloutArgs = { params, shape: trainer.shape, envParams: trainer.envParams, envs: sampleSlots, seed, update: 0, T: 1, N: sample.length, envIndices: sample };
+    const args: RolloutArgs = { params, shape: trainer.shape, env: trainer.env, envs: sampleSlots, seed, update: 0, T: 1, N: sample.length, envIndices: sample };
     const sub = selectEnvs(g, sample);
     checkRollout(sub, rolloutCollect({ ...args, forcedActions: sub.rollout.actions }), args, false);
     // B = 4,194,241 rows: each backward workgroup sums 256 chunks, so the f32 chains are 256× longer.
@@ -407,7 +408,7 @@ describe('10 updates: GPU losses vs a CPU reference run from the same start', ()
       submitUpdate(trainer, update);
       const g = await readUpdate(trainer);
       // The CPU run keeps its own parameters and envs; it takes the GPU's action only where it must.
-      const ro = rolloutCollect({ params: state.params, shape: trainer.shape, envParams: trainer.envParams, envs: slots, seed, update, T, N, forcedActions: g.rollout.actions });
+      const ro = rolloutCollect({ params: state.params, shape: trainer.shape, env: trainer.env, envs: slots, seed, update, T, N, forcedActions: g.rollout.actions });
       for (let i = 0; i < T * N; i++) {
         if (ro.sampledActions[i] === ro.actions[i]) continue;
         flips++;
