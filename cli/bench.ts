@@ -1,19 +1,25 @@
 /** `webgpu-rl bench env|kernels|rollout|train|solve`: tables in Markdown, or --json; adapter and command named. */
 import { parseArgs } from 'node:util';
 import { benchEnv, type EnvBenchRow } from '../bench/env.ts';
+import { benchPreset, type PresetRow } from '../bench/presets.ts';
 import { benchSolve, summarize } from '../bench/solve.ts';
+import { CONFIG_SCHEMA, type Algo } from '../src/config.ts';
 import { benchKernels, benchTraining } from '../bench/train.ts';
-import { BUILTIN_ENV_IDS, isEnvId } from '../src/envs/registry.ts';
+import { BUILTIN_ENV_IDS, envIds, envSpec, isEnvId } from '../src/envs/registry.ts';
+
+const ALGOS = CONFIG_SCHEMA.algo.kind === 'choice' ? CONFIG_SCHEMA.algo.choices : [];
+import { checkUserEnv, loadEnvModule } from './env-module.ts';
 import { maxNumEnvs } from '../src/envs/vec-env.ts';
 import { maxTrainEnvs } from '../src/trainer/gpu-trainer.ts';
 import { formatRate, openGpu, parseIntList, table, UsageError } from './util.ts';
 
 export const BENCH_USAGE = `usage: webgpu-rl bench <what> [--sizes LIST] [--seconds S] [--json]
-  env      env-only stepping (GPU fused, GPU per step, CPU reference)            --env ID|all --sizes 1k,16k,64k,256k,1M --steps 200
+  env      env-only stepping (GPU fused, GPU per step, CPU reference)            --env ID|all [--env-module PATH] --sizes 1k,16k,64k,256k,1M --steps 200
   kernels  actor-critic forward+backward over B rows (GFLOP/s, rows/s)            --sizes 4k,64k,1M --hidden 256
   rollout  policy + sampling + env step (env-steps/s)                            --sizes 1k,16k,64k,256k,1M --n-steps 4 --hidden 256
   train    whole updates (env-steps/s, updates/s)                                --sizes 1k,16k,64k,256k,1M --n-steps 4 --hidden 256
   solve    wall time from process start to solved on CartPole-v1                  --seeds 5 [-- extra train flags]
+  presets  each env's preset: agents that reach its threshold, steps to it           --envs ID,…|all --algos a2c,…|all --seeds 5 [--target-return X]
 Each GPU figure is measured with its CPU reference in the same run; the ratio is printed.
 `;
 
@@ -21,7 +27,7 @@ Each GPU figure is measured with its CPU reference in the same run; the ratio is
 function envList(text: string | undefined): string[] {
   if (text === undefined) return ['CartPole-v1'];
   if (text === 'all') return [...BUILTIN_ENV_IDS];
-  if (!isEnvId(text)) throw new UsageError(`--env: unknown env "${text}" (known: ${BUILTIN_ENV_IDS.join(', ')}, or all)`);
+  if (!isEnvId(text)) throw new UsageError(`--env: unknown env "${text}" (known: ${envIds().join(', ')}, or all)`);
   return [text];
 }
 
@@ -38,7 +44,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     process.stdout.write(BENCH_USAGE);
     return;
   }
-  if (!['env', 'kernels', 'rollout', 'train', 'solve'].includes(what)) throw new UsageError(`unknown benchmark "${what}" (available: env, kernels, rollout, train, solve)`);
+  if (!['env', 'kernels', 'rollout', 'train', 'solve', 'presets'].includes(what)) throw new UsageError(`unknown benchmark "${what}" (available: env, kernels, rollout, train, solve, presets)`);
   const dashdash = rest.indexOf('--');
   const own = dashdash >= 0 ? rest.slice(0, dashdash) : rest;
   const extra = dashdash >= 0 ? rest.slice(dashdash + 1) : [];
@@ -46,7 +52,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
   try {
     flags = parseArgs({
       args: own,
-      options: { sizes: { type: 'string' }, env: { type: 'string' }, seconds: { type: 'string' }, steps: { type: 'string' }, 'n-steps': { type: 'string' }, hidden: { type: 'string' }, seeds: { type: 'string' }, json: { type: 'boolean' } },
+      options: { sizes: { type: 'string' }, env: { type: 'string' }, envs: { type: 'string' }, algos: { type: 'string' }, 'target-return': { type: 'string' }, 'env-module': { type: 'string' }, seconds: { type: 'string' }, steps: { type: 'string' }, 'n-steps': { type: 'string' }, hidden: { type: 'string' }, seeds: { type: 'string' }, json: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -83,6 +89,8 @@ export async function benchCommand(argv: string[]): Promise<void> {
     return;
   }
 
+  if (what === 'presets') return presetsCommand(flags, command, json, progress);
+
   const ctx = await openGpu();
   const header = (text: string) => {
     if (!json) console.log(`${command}\nadapter: ${ctx.adapterName}\n${text}\n`);
@@ -92,6 +100,11 @@ export async function benchCommand(argv: string[]): Promise<void> {
     else console.log(table(head, cells));
   };
   if (what === 'env') {
+    if (typeof flags['env-module'] === 'string') {
+      const spec = loadEnvModule(flags['env-module']);
+      await checkUserEnv(ctx, spec);
+      flags.env ??= spec.id;
+    }
     const sizes = parseIntList('sizes', (flags.sizes as string | undefined) ?? '1k,16k,64k,256k,1M');
     const steps = positive('steps', flags.steps, 200, true);
     const envs = envList(flags.env as string | undefined);
@@ -125,6 +138,45 @@ export async function benchCommand(argv: string[]): Promise<void> {
     print(rows, ['N envs', 'GPU env-steps/s', 'GPU updates/s', 'CPU ref env-steps/s', 'GPU / CPU'], rows.map((r) => [
       String(r.numEnvs), formatRate(r.gpuStepsPerSec), r.gpuUpdatesPerSec.toFixed(1), formatRate(r.cpuStepsPerSec), `${(r.gpuStepsPerSec / r.cpuStepsPerSec).toFixed(1)}x`,
     ]));
+  }
+  ctx.throwIfErrors();
+  ctx.destroy();
+}
+
+/** `bench presets`: every env × algorithm preset over S seeds (bench/presets.ts), as a Markdown table or JSON. */
+async function presetsCommand(flags: Record<string, string | boolean | undefined>, command: string, json: boolean, progress: (line: string) => void) {
+  const trainable = BUILTIN_ENV_IDS.filter((id) => envSpec(id).actionSpace.type === 'Discrete');
+  const list = (flag: string, all: readonly string[], fallback: string[]) => {
+    const text = flags[flag] as string | undefined;
+    if (text === undefined) return fallback;
+    if (text === 'all') return [...all];
+    const items = text.split(',').map((t) => t.trim());
+    const bad = items.find((t) => !all.includes(t));
+    if (bad !== undefined) throw new UsageError(`--${flag}: "${bad}" is not one of ${all.join(', ')} (or all)`);
+    return items;
+  };
+  const envs = list('envs', trainable, trainable);
+  const algos = list('algos', ALGOS, ['a2c']) as Algo[];
+  const seeds = positive('seeds', flags.seeds, 5, true);
+  const targetText = flags['target-return'] as string | undefined;
+  const targetReturn = targetText === undefined ? undefined : Number(targetText);
+  if (targetReturn !== undefined && !Number.isFinite(targetReturn)) throw new UsageError(`--target-return must be a finite number; got "${targetText}"`);
+  const ctx = await openGpu();
+  const rows: PresetRow[] = [];
+  for (const env of envs) {
+    for (const algo of algos) {
+      const row = await benchPreset(ctx, env, algo, seeds, targetReturn === undefined ? {} : { targetReturn });
+      progress(`${env} ${algo}: ${row.solved}/${row.seeds} reached ${row.target} (median ${row.medianSteps ?? '-'} steps), ${row.wallSeconds.toFixed(1)} s`);
+      rows.push(row);
+    }
+  }
+  if (json) console.log(JSON.stringify({ bench: 'presets', command, adapter: ctx.adapterName, rows }));
+  else {
+    console.log(`${command}\nadapter: ${ctx.adapterName}\neach preset trained with ${seeds} seeds side by side (--num-agents), until every agent reached the target or the budget ran out\n`);
+    console.log(table(['env', 'algo', 'target', 'reached', 'median steps to target', 'max', 'median final return (last 100)', 'budget', 'wall s'], rows.map((r) => [
+      r.env, r.algo, String(r.target), `${r.solved}/${r.seeds}`, r.medianSteps === null ? '-' : String(Math.round(r.medianSteps)), r.maxSteps === null ? '-' : String(r.maxSteps),
+      r.medianFinalReturn.toFixed(1), String(r.budget), r.wallSeconds.toFixed(1),
+    ])));
   }
   ctx.throwIfErrors();
   ctx.destroy();

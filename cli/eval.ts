@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 import { CheckpointError, decodeCheckpoint } from '../src/checkpoint.ts';
 import { GpuTrainer } from '../src/trainer/gpu-trainer.ts';
 import { evaluate } from '../src/trainer/train.ts';
+import { envSpec } from '../src/envs/registry.ts';
+import { checkUserEnv } from './env-module.ts';
 import { openGpu, UsageError } from './util.ts';
 
 export const EVAL_USAGE = `usage: webgpu-rl eval --checkpoint PATH [--episodes K] [--greedy] [--seed S] [--json]
@@ -49,9 +51,12 @@ export async function evalCommand(argv: string[]): Promise<void> {
     throw error;
   }
   const ctx = await openGpu();
+  // A user's env travels in the checkpoint and was registered by decoding it.
+  await checkUserEnv(ctx, envSpec(ckpt.config.env));
   // Evaluation needs only the policy: the smallest rollout buffers will do.
   const trainer = new GpuTrainer(ctx, { ...ckpt.config, numEnvs: 1, nSteps: 1 });
   trainer.loadState(ckpt);
+  if (ckpt.normStats) trainer.loadNormStats(ckpt.normStats);
   const result = await evaluate(ctx, trainer, episodes, Boolean(values.greedy), seed);
   ctx.throwIfErrors();
   trainer.destroy();

@@ -11,11 +11,14 @@ import { CONFIG_SCHEMA, ConfigError, defaultConfig, kebab, parseField, validateC
 import { GpuError, TrainingSession, evaluate, type TrainMetrics } from '../src/trainer/train.ts';
 import { readBuffer } from '../src/gpu/kernel.ts';
 import { maxTrainEnvs, METRIC_SLOTS, NUM_METRICS } from '../src/trainer/gpu-trainer.ts';
+import { envSpec } from '../src/envs/registry.ts';
+import { checkUserEnv, ENV_MODULE_FLAG_DOC, loadEnvModule } from './env-module.ts';
 import { writeFileAtomic } from './files.ts';
 import { writePlots } from './plots.ts';
 import { openGpu, UsageError } from './util.ts';
 
 const RUN_FLAGS = {
+  'env-module': { type: 'string', doc: ENV_MODULE_FLAG_DOC },
   out: { type: 'string', doc: 'run folder (default runs/<env>__<algo>__<seed>__<time>)' },
   config: { type: 'string', doc: 'JSON file of config fields; flags override it' },
   resume: { type: 'string', doc: "continue the run in this folder from its checkpoint (only --total-steps may change)" },
@@ -80,6 +83,13 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
       if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) throw new ConfigError(`--config: ${values.config} must hold a JSON object`);
     }
     const fromFlags: Partial<Record<keyof TrainConfig, unknown>> = {};
+    // A user's env registers first, so that --env (and the config file's env) may name it.
+    if (typeof values['env-module'] === 'string') {
+      const spec = loadEnvModule(values['env-module']);
+      const named = values.env ?? fromFile.env;
+      if (named !== undefined && named !== spec.id) throw new ConfigError(`--env ${String(named)} conflicts with --env-module ${values['env-module']}, whose env is "${spec.id}"`);
+      fromFlags.env = spec.id;
+    }
     for (const name of Object.keys(CONFIG_SCHEMA) as (keyof TrainConfig)[]) {
       const text = values[kebab(name)];
       if (typeof text === 'string') fromFlags[name] = parseField(name, text);
@@ -175,7 +185,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     config = { ...resumeFrom.config, totalSteps: args.config.totalSteps === defaultConfig(resumeFrom.config.algo).totalSteps && !args.explicit.includes('totalSteps') ? resumeFrom.config.totalSteps : args.config.totalSteps };
   }
   const ctx = await openGpu();
-  const maxEnvs = maxTrainEnvs(ctx.device, config.nSteps, config.numAgents);
+  await checkUserEnv(ctx, envSpec(config.env));
+  const maxEnvs = maxTrainEnvs(ctx.device, config.nSteps, config.numAgents, config.env);
   if (config.numEnvs > maxEnvs) {
     throw new UsageError(
       `--num-envs ${config.numEnvs} does not fit this adapter with --n-steps ${config.nSteps}${config.numAgents > 1 ? ` and --num-agents ${config.numAgents}` : ''} ` +
@@ -293,6 +304,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   }
   const summary = {
     solved: session.solved,
+    solvedAtStep: session.solvedAtStep[0],
     envSteps: session.envSteps,
     updates: session.update,
     wallSeconds: Number(wallSeconds.toFixed(3)),
@@ -305,6 +317,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       ? {
           agents: Array.from({ length: config.numAgents }, (_, a) => ({
             seed: (config.seed + a) >>> 0,
+            solvedAtStep: session.solvedAtStep[a],
             meanReturn100: Number(session.agentMeanReturn100(a).toFixed(2)),
             evalMeanReturn: evaluation ? Number(evaluation.perAgent[a].meanReturn.toFixed(2)) : null,
           })),

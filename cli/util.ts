@@ -1,4 +1,6 @@
 /** Shared CLI plumbing: one-line errors with the right exit code, tables, GPU context creation. */
+import { ConfigError } from '../src/config.ts';
+import { EnvError } from '../src/envs/registry.ts';
 import { NoAdapterError, type GpuContext } from '../src/platform/gpu-context.ts';
 import { createNodeGpuContext } from '../src/platform/node.ts';
 
@@ -8,7 +10,7 @@ export class UsageError extends Error {}
 export function fail(error: unknown): never {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`webgpu-rl: ${message.split('\n')[0]}\n`);
-  process.exit(error instanceof UsageError || error instanceof RangeError ? 2 : 1);
+  process.exit(error instanceof UsageError || error instanceof RangeError || error instanceof EnvError || error instanceof ConfigError ? 2 : 1);
 }
 
 export async function openGpu(): Promise<GpuContext> {

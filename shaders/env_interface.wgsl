@@ -79,12 +79,15 @@ const STATS_RING: u32 = 256u;
 struct EpisodeStats {
   finished: atomic<u32>,          // episodes finished since the host last cleared this buffer
   length_sum: atomic<u32>,
-  _pad0: u32,
-  _pad1: u32,
-  // Returns of finished episodes, slot = finish order mod STATS_RING. When more than STATS_RING
-  // finish between two reads the ring keeps an arbitrary subset of them.
+  // Returns written to the ring (slot = write order mod STATS_RING): one per finished episode, except
+  // where a kernel counts episodes in registers and writes one return per invocation (envRandomRollout).
+  // The host reads min(returns_written, STATS_RING) slots; when more were written between two reads
+  // the ring keeps an arbitrary subset of them.
+  returns_written: atomic<u32>,
+  _pad: u32,
   recent_returns: array<f32, STATS_RING>,
 }
+
 
 // Steps one env and advances its counters. Returns bit 0 terminated, bit 1 truncated; the caller
 // records the episode and resets (same-step autoreset).

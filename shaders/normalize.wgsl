@@ -66,8 +66,10 @@ fn normalizerUpdate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invoca
         let m = norm_stats[base + k];
         let v = norm_stats[base + OBS_VEC4S + k];
         let delta = batch_mean - m;
-        norm_stats[base + k] = m + delta * w_new;
-        norm_stats[base + OBS_VEC4S + k] = v * w_old + batch_var * w_new + delta * delta * (w_old * w_new);
+        // Padded lanes keep RunningMeanStd's start (mean 0, variance 1): they are no state of the env.
+        let live = vec4<u32>(4u * k) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(OBS_SIZE);
+        norm_stats[base + k] = select(m, m + delta * w_new, live);
+        norm_stats[base + OBS_VEC4S + k] = select(v, v * w_old + batch_var * w_new + delta * delta * (w_old * w_new), live);
       } else {
         let r = norm_stats[base + 2u * OBS_VEC4S];
         let delta = batch_mean.x - r.x;

@@ -56,6 +56,7 @@ fn greedy_action(z: vec4<f32>) -> u32 {
 fn record_finished_episode(agent: u32, episode_return: f32, length: u32) {
   let slot = atomicAdd(&stats[agent].finished, 1u);
   atomicAdd(&stats[agent].length_sum, length);
+  // One return per episode: the host reads min(finished, STATS_RING) slots (returns_written stays 0).
   stats[agent].recent_returns[slot % STATS_RING] = episode_return;
 }
 

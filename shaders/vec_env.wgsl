@@ -38,6 +38,11 @@ fn env_index(wid: vec3<u32>, lid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return (wid.y * nwg.x + wid.x) * workgroup_size + lid.x;
 }
 
+fn record_return(episode_return: f32) {
+  let slot = atomicAdd(&stats.returns_written, 1u);
+  stats.recent_returns[slot % STATS_RING] = episode_return;
+}
+
 fn write_obs(env: u32, s: EnvState) {
   let x = observe(s);
   for (var k = 0u; k < OBS_VEC4S; k++) { obs[env * OBS_VEC4S + k] = x[k]; }
@@ -66,9 +71,9 @@ fn envStep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) 
   rewards[env] = step.reward;
   dones[env] = bits;
   if (bits != 0u) {
-    let finished = atomicAdd(&stats.finished, 1u);
+    atomicAdd(&stats.finished, 1u);
     atomicAdd(&stats.length_sum, slot.c.elapsed);
-    stats.recent_returns[finished % STATS_RING] = slot.c.episode_return;
+    record_return(slot.c.episode_return);
     reset_slot(&slot, params.seed, env);
     write_obs(env, slot.s);
   }
@@ -99,8 +104,8 @@ fn envRandomRollout(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invoca
   }
   slots[env] = slot;
   if (finished > 0u) {
-    let first = atomicAdd(&stats.finished, finished);
+    atomicAdd(&stats.finished, finished);
     atomicAdd(&stats.length_sum, length_sum);
-    stats.recent_returns[first % STATS_RING] = last_return;
+    record_return(last_return);
   }
 }

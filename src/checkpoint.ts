@@ -9,13 +9,21 @@
  *           critic.0.weight [H,4] critic.0.bias [H] critic.2.weight [V,H] critic.2.bias [V]   (F32)
  *           optimizer.m [G·P], optimizer.v [G·P]  Adam's exp_avg / exp_avg_sq (RMSprop: v = square_avg),
  *                                            flat in webgpu-rl's layout (src/model/layout.ts)   (F32)
- *           env.slots [G·N, 8]               each env's state (4 × f32 bits) and counters (U32)
+ *           env.slots [G·N, S + 4]           each env's state (S × f32 bits) and counters (U32)
+ *           obs_rms.mean, obs_rms.var [O]    with --normalize-observations / --normalize-rewards: the
+ *           ret_rms.mean, ret_rms.var [1]    running statistics (SB3's VecNormalize names); a policy
+ *                                            deployed elsewhere normalizes its input with obs_rms
  * With G = --num-agents > 1 the network tensors of agent a are named agents.<a>.actor.0.weight, ….
  * With --shared-trunk there are no critic.0.* tensors: the critic's hidden layer is actor.0.*.
  * Metadata (string values): format = "webgpu-rl/1", config (JSON), update, envSteps, recentReturns
- * (JSON array), crc32 (of the data section, hex). Pure: no fs, so the browser demo reads and writes the same bytes.
+ * (JSON array), crc32 (of the data section, hex), and for a user's env (registered from WGSL) envModule:
+ * JSON {path, code, descriptor} of its module, so the checkpoint trains, evaluates and plays on anywhere:
+ * decoding registers it. Pure: no fs, so the browser demo reads and writes the same bytes.
  */
 import { netShapeOf, validateConfig, type TrainConfig } from './config.ts';
+import { BUILTIN_ENV_IDS, envSpec, registerEnv } from './envs/registry.ts';
+import { slotWords, type EnvSpec } from './envs/types.ts';
+import { descriptorOf, hasDescriptorHeader, parseEnvModule } from './envs/user-module.ts';
 import { paramLayout, type ParamLayout, type TensorName } from './model/layout.ts';
 
 export const CHECKPOINT_FORMAT = 'webgpu-rl/1';
@@ -27,8 +35,13 @@ export interface Checkpoint {
   params: Float32Array;
   optM: Float32Array;
   optV: Float32Array;
-  /** [N * 8] u32: the trainer's env slots, for an exact resume; may be absent (policy only). */
+  /** [G·N × (S + 4)] u32: the trainer's env slots, for an exact resume; may be absent (policy only). */
   envSlots: Uint32Array | null;
+  /**
+   * The running statistics as the GPU holds them ([G × (2·⌈O/4⌉ + 1) × 4] f32: observation mean, variance,
+   * then (return mean, return variance, 0, 0)); null when the config normalizes nothing.
+   */
+  normStats: Float32Array | null;
   /** Per agent, returns of its last (up to) 100 finished episodes: the stopping rule continues from them. */
   recentReturns: number[][];
 }
@@ -91,6 +104,29 @@ function fromTorch(params: Float32Array, layout: ParamLayout, name: TensorName, 
   for (let i = 0; i < inputs; i++) for (let o = 0; o < outputs; o++) params[slot.offset + i * outputs + o] = data[o * inputs + i];
 }
 
+/** Floats of one agent's running statistics in the GPU's layout (train_params.wgsl norm_stride). */
+function normStatsLength(O: number): number {
+  return (2 * Math.ceil(O / 4) + 1) * 4;
+}
+
+/** One agent's running statistics under VecNormalize's names, from the GPU layout. */
+function normTensors(normStats: Float32Array, O: number, agent: number): Record<string, Float32Array> {
+  const base = agent * normStatsLength(O);
+  const ov4 = Math.ceil(O / 4) * 4;
+  return {
+    'obs_rms.mean': normStats.slice(base, base + O),
+    'obs_rms.var': normStats.slice(base + ov4, base + ov4 + O),
+    'ret_rms.mean': normStats.slice(base + 2 * ov4, base + 2 * ov4 + 1),
+    'ret_rms.var': normStats.slice(base + 2 * ov4 + 1, base + 2 * ov4 + 2),
+  };
+}
+
+/** A user env's module and descriptor, enough for parseEnvModule to rebuild its spec. */
+function envModuleMetadata(spec: EnvSpec) {
+  if (!('code' in spec.module)) throw new Error(`env "${spec.id}" is neither built in nor a user module`);
+  return { path: spec.module.path, code: spec.module.code, descriptor: descriptorOf(spec) };
+}
+
 export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
   const layout = paramLayout(netShapeOf(ckpt.config));
   const g = ckpt.config.numAgents;
@@ -105,7 +141,16 @@ export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
   }
   tensors.push({ name: 'optimizer.m', dtype: 'F32', shape: [g * layout.total], bytes: bytesOf(ckpt.optM) });
   tensors.push({ name: 'optimizer.v', dtype: 'F32', shape: [g * layout.total], bytes: bytesOf(ckpt.optV) });
-  if (ckpt.envSlots) tensors.push({ name: 'env.slots', dtype: 'U32', shape: [ckpt.envSlots.length / 8, 8], bytes: bytesOf(ckpt.envSlots) });
+  const spec = envSpec(ckpt.config.env);
+  const words = slotWords(spec);
+  if (ckpt.envSlots) tensors.push({ name: 'env.slots', dtype: 'U32', shape: [ckpt.envSlots.length / words, words], bytes: bytesOf(ckpt.envSlots) });
+  if (ckpt.normStats) {
+    for (let agent = 0; agent < g; agent++) {
+      for (const [name, data] of Object.entries(normTensors(ckpt.normStats, spec.observationSize, agent))) {
+        tensors.push({ name: g === 1 ? name : `agents.${agent}.${name}`, dtype: 'F32', shape: [data.length], bytes: bytesOf(data) });
+      }
+    }
+  }
 
   const dataLength = tensors.reduce((n, t) => n + t.bytes.length, 0);
   const data = new Uint8Array(dataLength);
@@ -122,6 +167,7 @@ export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
     update: String(ckpt.update),
     envSteps: String(ckpt.envSteps),
     recentReturns: JSON.stringify(ckpt.recentReturns),
+    ...(BUILTIN_ENV_IDS.includes(spec.id) ? {} : { envModule: JSON.stringify(envModuleMetadata(spec)) }),
     crc32: crc32(data).toString(16).padStart(8, '0'),
   };
   // The header is padded with spaces to 8 bytes, as the safetensors writer does.
@@ -157,6 +203,14 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const expectedCrc = String(meta!.crc32);
   const actualCrc = crc32(data).toString(16).padStart(8, '0');
   if (expectedCrc !== actualCrc) fail(`checksum mismatch (stored ${expectedCrc}, computed ${actualCrc}): the file is corrupted or truncated`);
+  if (meta!.envModule !== undefined) {
+    try {
+      const { path, code, descriptor } = JSON.parse(String(meta!.envModule));
+      registerEnv(parseEnvModule(String(code), String(path), hasDescriptorHeader(String(code)) ? null : JSON.stringify(descriptor)));
+    } catch (error) {
+      fail(`its env module does not load: ${(error as Error).message}`);
+    }
+  }
   let config: TrainConfig;
   try {
     config = validateConfig(JSON.parse(String(meta!.config)));
@@ -208,7 +262,25 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   }
   const optM = tensor('optimizer.m', 'F32', [g * layout.total]) as Float32Array;
   const optV = tensor('optimizer.v', 'F32', [g * layout.total]) as Float32Array;
-  const envSlots = header['env.slots'] ? (tensor('env.slots', 'U32', null) as Uint32Array) : null;
-  if (envSlots && envSlots.length !== g * config.numEnvs * 8) fail(`env.slots holds ${envSlots.length / 8} envs, the config says ${g * config.numEnvs}`);
-  return { config, update, envSteps, params, optM, optV, envSlots, recentReturns };
+  const spec = envSpec(config.env);
+  const words = slotWords(spec);
+  const envSlots = header['env.slots'] ? (tensor('env.slots', 'U32', [g * config.numEnvs, words]) as Uint32Array) : null;
+  let normStats: Float32Array | null = null;
+  if (config.normalizeObservations || config.normalizeRewards) {
+    const O = spec.observationSize;
+    const per = normStatsLength(O);
+    normStats = new Float32Array(g * per);
+    for (let agent = 0; agent < g; agent++) {
+      const prefix = g === 1 ? '' : `agents.${agent}.`;
+      const part = (name: string, length: number) => tensor(`${prefix}${name}`, 'F32', [length]) as Float32Array;
+      const base = agent * per;
+      const ov4 = Math.ceil(O / 4) * 4;
+      normStats.set(part('obs_rms.mean', O), base);
+      normStats.set(part('obs_rms.var', O), base + ov4);
+      normStats.set(ov4 > O ? new Float32Array(ov4 - O).fill(1) : [], base + ov4 + O);
+      normStats[base + 2 * ov4] = part('ret_rms.mean', 1)[0];
+      normStats[base + 2 * ov4 + 1] = part('ret_rms.var', 1)[0];
+    }
+  }
+  return { config, update, envSteps, params, optM, optV, envSlots, normStats, recentReturns };
 }

@@ -76,6 +76,7 @@ export interface CpuRollout extends RolloutTensors {
   logits: Float64Array; // [T×N×A]
   uniforms: Float64Array; // [T×N], the u each sample drew
   sampledActions: Uint32Array; // [T×N], what the inverse CDF chose (= actions unless forced)
+  states: Float32Array; // [T×N×S], each env's state before the step of row t*N + n
   envs: Uint32Array; // [N×(S+4)], the slots after the rollout
   finishedReturns: number[]; // per finished episode, in (step, env) order
   finishedLengths: number[];
@@ -148,6 +149,7 @@ export function rolloutCollect(args: RolloutArgs): CpuRollout {
     logits: new Float64Array(rows * A),
     uniforms: new Float64Array(rows),
     sampledActions: new Uint32Array(rows),
+    states: new Float32Array(rows * S),
     envs,
     finishedReturns: [],
     finishedLengths: [],
@@ -169,6 +171,7 @@ export function rolloutCollect(args: RolloutArgs): CpuRollout {
 
   for (let t = 0; t < T; t++) {
     const base = t * N;
+    out.states.set(state, base * S);
     for (let n = 0; n < N; n++) {
       cpu.observe(state.subarray(n * S, (n + 1) * S), raw, 'f32');
       out.obs.set(raw, (base + n) * O);

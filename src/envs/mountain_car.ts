@@ -11,7 +11,7 @@
  * is cast to float32) put much of the step in float32. The 'f64' reference reproduces that exactly (every
  * golden row bit for bit); see mountainCarContinuousStep.
  */
-import { RNG_STREAM_RESET, rngUniform } from '../rng.ts';
+import { RNG_STREAM_RESET, rngU32, rngUniform } from '../rng.ts';
 import type { CpuEnv, CpuStep, EnvSpec, FloatArray, Precision } from './types.ts';
 
 export interface MountainCarParams {
@@ -99,8 +99,9 @@ export function mountainCarStep(s: FloatArray | number[], action: number, p: Mou
  * The dtype Gymnasium's Continuous_MountainCarEnv holds its state in: float64 from reset() (or when set
  * by hand), float32 after any step(). A CPU state array cannot say which, so the 'f64' reference reads it
  * from the values: a state whose two components are both float32 numbers is taken as one that came out of
- * step(). A float64 position is a float32 number with negligible probability, so this is right for
- * Gymnasium's trajectories, for the golden rows (float64 states) and for states injected from the GPU.
+ * step(). A float64 position (NumPy's 53-bit uniform, or the 'f64' reset's) is a float32 number with
+ * negligible probability, so this is right for Gymnasium's trajectories, for the golden rows (float64
+ * states), for CpuVecEnv's 'f64' episodes and for states injected from the GPU.
  */
 export function gymnasiumStateDtype(s: ArrayLike<number>): 'float64' | 'float32' {
   return f32(s[0]) === s[0] && f32(s[1]) === s[1] ? 'float32' : 'float64';
@@ -168,12 +169,18 @@ export function mountainCarContinuousStep(
 
 /**
  * The reset position of episode `episode` of env `env`: U(-0.6, -0.4) from the counter RNG. 'f32' is
- * the WGSL's (u - 0.5)·0.2 - 0.5 with each operation rounded (u - 0.5 is exact); 'f64' is NumPy's
- * uniform(low, high) = low + (high - low)·u on the same u.
+ * the WGSL's (u - 0.5)·0.2 - 0.5 on its 24-bit u, each operation rounded (u - 0.5 is exact; fusing the
+ * other two into one fma changes no result). 'f64' is NumPy's uniform(low, high) = low + (high - low)·u
+ * on a 53-bit u built as NumPy's random() builds one from two 32-bit draws, the first being the f32 u's:
+ * with the 24-bit u alone a fifth of the positions would be float32 numbers, which gymnasiumStateDtype
+ * would take for states that came out of step().
  */
 export function mountainCarResetPosition(seed: number, env: number, episode: number, precision: Precision): number {
-  const u = rngUniform(seed, RNG_STREAM_RESET, env, episode);
-  return precision === 'f32' ? f32(f32((u - 0.5) * f32(0.2)) - 0.5) : RESET_LOW + (RESET_HIGH - RESET_LOW) * u;
+  if (precision === 'f32') return f32(f32((rngUniform(seed, RNG_STREAM_RESET, env, episode) - 0.5) * f32(0.2)) - 0.5);
+  const a = rngU32(seed, RNG_STREAM_RESET, env, episode);
+  const b = rngU32(seed, RNG_STREAM_RESET + 1, env, episode);
+  const u = ((a >>> 5) * 67108864 + (b >>> 6)) / 9007199254740992;
+  return RESET_LOW + (RESET_HIGH - RESET_LOW) * u;
 }
 
 const resetState = (state: FloatArray, seed: number, env: number, episode: number, precision: Precision) => {

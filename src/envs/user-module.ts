@@ -39,6 +39,21 @@ const OPTIONAL = ['observationLow', 'observationHigh', 'constants', 'summary'];
 const SPACE_FIELDS: Record<string, string[]> = { Discrete: ['type', 'n'], Box: ['type', 'low', 'high', 'shape'] };
 const HEADER = /^[ \t]*\/\*[ \t]*webgpu-rl env\b/m;
 
+/** Whether a module carries its descriptor in a header comment (parseEnvModule's marker). */
+export function hasDescriptorHeader(code: string): boolean {
+  return HEADER.test(code);
+}
+
+/** The descriptor fields of a spec, as JSON for a side file (e.g. a checkpoint's copy of a user's env). */
+export function descriptorOf(spec: EnvSpec): Record<string, unknown> {
+  const bound = (values: number[]) => values.map((v) => (Number.isFinite(v) ? v : null));
+  const d: Record<string, unknown> = { ...Object.fromEntries([...REQUIRED, ...OPTIONAL].map((key) => [key, (spec as unknown as Record<string, unknown>)[key]])) };
+  d.observationLow = bound(spec.observationLow);
+  d.observationHigh = bound(spec.observationHigh);
+  if (d.summary === undefined) delete d.summary;
+  return d;
+}
+
 /**
  * The EnvSpec of a user's env module `code` (read from `path`), checked with checkEnvSpec. The descriptor is
  * JSON with EnvSpec's fields except `module` and `cpu`: id, observationSize, observationLow/High (optional:

@@ -42,7 +42,10 @@ export interface EpisodeStats {
   /** Episodes finished since the last readStats(). */
   finished: number;
   lengthSum: number;
-  /** Returns of up to 256 of those episodes (all of them when no more than 256 finished). */
+  /**
+   * Returns of up to 256 of those episodes (all of them when no more than 256 finished by step();
+   * after randomRollout(), the last episode of each env, up to 256 of them).
+   */
   recentReturns: Float32Array;
 }
 
@@ -274,8 +277,8 @@ export class VecEnv {
     encoder.clearBuffer(this.buffers.stats);
     this.ctx.device.queue.submit([encoder.finish()]);
     const head = new Uint32Array(raw, 0, 4);
-    const finished = head[0];
-    return { finished, lengthSum: head[1], recentReturns: new Float32Array(raw, 16, Math.min(finished, STATS_RING)).slice() };
+    // head[2]: returns written to the ring (envRandomRollout writes one per invocation, not per episode).
+    return { finished: head[0], lengthSum: head[1], recentReturns: new Float32Array(raw, 16, Math.min(head[2], STATS_RING)).slice() };
   }
 
   destroy(): void {

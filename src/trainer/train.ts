@@ -60,6 +60,8 @@ export interface TrainState {
 export interface TrainResult {
   config: TrainConfig;
   solved: boolean;
+  /** Per agent, the env steps at which the mean of its last 100 returns first reached the target (null: never). */
+  solvedAtStep: (number | null)[];
   /** Why training stopped: 'solved', 'totalSteps', 'stopped' (by the caller), or 'nonFinite'. */
   stopReason: 'solved' | 'totalSteps' | 'stopped' | 'nonFinite';
   nonFiniteUpdate: number | null;
@@ -126,6 +128,8 @@ export class TrainingSession {
   /** Returns of each agent's last (up to) 100 episodes: the stopping rule. */
   private readonly recentReturns: number[][];
   private readonly agentSolved: boolean[];
+  /** Per agent, the env steps (of that agent) at the report that first showed its target reached; null before. */
+  readonly solvedAtStep: (number | null)[];
   private readonly ring: GPUBuffer[];
   private readonly pending: (PendingRead | null)[] = new Array(RING_SLOTS).fill(null);
   private readIndex = 0;
@@ -147,6 +151,7 @@ export class TrainingSession {
     this.agentReturns = Array.from({ length: g }, () => []);
     this.recentReturns = Array.from({ length: g }, () => []);
     this.agentSolved = new Array(g).fill(false);
+    this.solvedAtStep = new Array(g).fill(null);
     this.ring = Array.from({ length: RING_SLOTS }, (_, i) =>
       ctx.device.createBuffer({ label: `metrics.staging${i}`, size: g * AGENT_SLOT_BYTES, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
     );
@@ -259,13 +264,15 @@ export class TrainingSession {
     await this.drain();
     const state = await this.readState();
     const envSlots = await this.trainer.readEnvSlots();
-    return { config: this.config, update: this.update, envSteps: this.envSteps, ...state, envSlots, recentReturns: this.recentReturns.map((r) => [...r]) };
+    const normStats = this.trainer.normalizes ? await this.trainer.readNormStats() : null;
+    return { config: this.config, update: this.update, envSteps: this.envSteps, ...state, envSlots, normStats, recentReturns: this.recentReturns.map((r) => [...r]) };
   }
 
   /** Continues from a checkpoint of the same config: parameters, optimizer, envs, counters. */
   restore(ckpt: Checkpoint): void {
     this.initialize(ckpt);
     if (ckpt.envSlots) this.trainer.loadEnvSlots(ckpt.envSlots);
+    if (ckpt.normStats) this.trainer.loadNormStats(ckpt.normStats);
     this.update = ckpt.update;
     ckpt.recentReturns.forEach((r, agent) => this.recentReturns[agent]?.splice(0, this.recentReturns[agent].length, ...r));
     this.throughputWindow.splice(0, this.throughputWindow.length, { time: this.startTime, step: this.envSteps });
@@ -332,7 +339,10 @@ export class TrainingSession {
       while (recent.length > 100) recent.shift();
       finishedSum += finished;
       lengthSum += head[1];
-      if (!this.agentSolved[a] && recent.length >= Math.min(100, config.numEnvs) && mean(recent) >= this.target) this.agentSolved[a] = true;
+      if (!this.agentSolved[a] && recent.length >= Math.min(100, config.numEnvs) && mean(recent) >= this.target) {
+        this.agentSolved[a] = true;
+        this.solvedAtStep[a] = (update + 1) * this.trainer.numRows;
+      }
       const firstBad = metrics[METRIC_SLOTS.firstNonFiniteUpdate];
       if (firstBad > 0 && (this.nonFiniteUpdate === null || firstBad - 1 < this.nonFiniteUpdate)) {
         this.nonFiniteUpdate = firstBad - 1;
@@ -413,6 +423,7 @@ export async function train(ctx: GpuContext, partialConfig: Partial<TrainConfig>
   return {
     config,
     solved: session.solved,
+    solvedAtStep: [...session.solvedAtStep],
     stopReason,
     nonFiniteUpdate: session.nonFiniteUpdate,
     envSteps: session.envSteps,

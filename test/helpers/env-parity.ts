@@ -62,7 +62,7 @@ export async function gpuVersusCpu(ctx: GpuContext, spec: EnvSpec, c: ParityCase
   const resetObs = new Float64Array(O);
   for (let i = 0; i < n; i++) {
     s.set(c.states.subarray(i * S, (i + 1) * S));
-    const action = spec.actionSpace.type === 'Box' ? Array.from(c.actions as ArrayLike<number>).slice(i * spec.actionSpace.shape[0], (i + 1) * spec.actionSpace.shape[0]) : (c.actions as ArrayLike<number>)[i];
+    const action = spec.actionSpace.type === 'Box' ? Array.prototype.slice.call(c.actions, i * spec.actionSpace.shape[0], (i + 1) * spec.actionSpace.shape[0]) : c.actions[i];
     ref.step(s, action, 'f64', step);
     cpuNext.set(s, i * S);
     ref.observe(s, o, 'f64');

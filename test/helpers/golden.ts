@@ -54,7 +54,8 @@ export interface ClassicRow {
 
 export function loadClassicControl(id: 'Acrobot-v1' | 'MountainCar-v0' | 'MountainCarContinuous-v0' | 'Pendulum-v1'): ClassicRow[] {
   const path = fileURLToPath(new URL(`../../../shared/data/classic_control/${id}.csv`, import.meta.url));
-  const lines = readFileSync(path, 'utf8').trim().split('\n');
+  // These files have CRLF line ends.
+  const lines = readFileSync(path, 'utf8').trim().split(/\r?\n/);
   const header = lines[0].split(',');
   const cols = (prefix: RegExp) => header.map((h, i) => [h, i] as const).filter(([h]) => prefix.test(h)).map(([, i]) => i);
   const [s, next, obs] = [cols(/^s\d+$/), cols(/^next_s\d+$/), cols(/^obs\d+$/)];

@@ -27,6 +27,7 @@ function validCheckpoint(): { ckpt: Checkpoint; bytes: Uint8Array } {
     optM: params.map((v) => v * 0.1),
     optV: params.map((v) => v * v),
     envSlots: Uint32Array.from({ length: 24 }, (_, i) => i * 977),
+    normStats: null,
     recentReturns: [[10, 20, 30]],
   };
   return { ckpt, bytes: encodeCheckpoint(ckpt) };

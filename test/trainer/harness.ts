@@ -5,7 +5,8 @@
  */
 import { expect } from 'vitest';
 import { defaultConfig, type TrainConfig } from '../../src/config.ts';
-import { resetComponent } from '../../src/envs/cartpole.ts';
+import { cartPoleSpec } from '../../src/envs/cartpole.ts';
+import type { EnvSpec } from '../../src/envs/types.ts';
 import { allocateRollout, type RolloutTensors } from '../../src/cpu/rollout.ts';
 import { NORM_INITIAL_COUNT, type RunningStats } from '../../src/cpu/normalize.ts';
 import type { UpdateTargets } from '../../src/cpu/update.ts';
@@ -67,7 +68,8 @@ export interface GpuUpdate {
   stats: { finished: number; lengthSum: number };
 }
 
-export async function readUpdate(trainer: GpuTrainer): Promise<GpuUpdate> {
+/** `obsNorm`: the running statistics the update's rollout normalized with (the GPU merged new ones since). */
+export async function readUpdate(trainer: GpuTrainer, obsNorm: RunningStats | null = null): Promise<GpuUpdate> {
   const { numEnvs: N, nSteps: T } = trainer.config;
   const rows = N * T;
   const A = trainer.shape.numActions;
@@ -83,8 +85,7 @@ export async function readUpdate(trainer: GpuTrainer): Promise<GpuUpdate> {
   const valueBuf = await readF32(trainer, b.values, (rows + N) * 4);
   const targetBuf = await readF32(trainer, b.targets, rows * 4);
   const stats = new Uint32Array(await readBuffer(trainer.ctx, b.stats, 16));
-  const obsNorm = trainer.config.normalizeObservations ? runningStats(await trainer.readNormStats(), O, 0) : null;
-  const rollout: RolloutTensors = { ...allocateRollout(T, N, O), obs, obsNorm };
+  const rollout: RolloutTensors = { ...allocateRollout(T, N, O), obs, obsNorm: trainer.config.normalizeObservations ? obsNorm : null };
   const targets: UpdateTargets = { advantages: new Float64Array(rows), returns: new Float64Array(rows), weights: new Uint8Array(rows) };
   const targetWeights = new Float32Array(rows);
   for (let i = 0; i < rows; i++) {
@@ -161,11 +162,12 @@ export function runningStats(norm: Float32Array, O: number, agent: number, count
   };
 }
 
-/** Env slots: every env at the reset state of (seed, env, 0), as rolloutReset leaves them. */
-export function resetSlots(seed: number, N: number): Uint32Array {
-  const slots = new Uint32Array(N * ENV_SLOT_WORDS);
+/** Env slots: every env at the reset state of (seed, env, 0), as rolloutReset leaves them (default CartPole). */
+export function resetSlots(seed: number, N: number, env: EnvSpec = cartPoleSpec('CartPole-v1')): Uint32Array {
+  const S = env.stateNames.length;
+  const slots = new Uint32Array(N * (S + 4));
   const f32 = new Float32Array(slots.buffer);
-  for (let n = 0; n < N; n++) for (let lane = 0; lane < 4; lane++) f32[n * ENV_SLOT_WORDS + lane] = resetComponent(seed, n, 0, lane, 'f32');
+  for (let n = 0; n < N; n++) env.cpu!.reset(f32.subarray(n * (S + 4), n * (S + 4) + S), seed, n, 0, 'f32');
   return slots;
 }
 

@@ -23,18 +23,19 @@
  *               distance moved (7e-6 measured)
  */
 import { describe, expect, it } from 'vitest';
-import { cartpoleStep, resetComponent } from '../../src/envs/cartpole.ts';
+import { resetComponent } from '../../src/envs/cartpole.ts';
 import { CpuCartPoleVecEnv } from '../../src/envs/cpu-vec-env.ts';
 import { initParams } from '../../src/cpu/init.ts';
-import { rolloutCollect, sampleAction, stateValues, type CpuRollout, type RolloutArgs } from '../../src/cpu/rollout.ts';
-import { advantageMoments, computeTargets, learningRateAt, lossAndGradients, optimizerUpdate, updateReference, type OptimizerState } from '../../src/cpu/update.ts';
+import { rolloutCollect, sampleAction, stateValues, type RolloutArgs } from '../../src/cpu/rollout.ts';
+import { computeTargets, updateReference, type OptimizerState } from '../../src/cpu/update.ts';
 import { GpuTrainer } from '../../src/trainer/gpu-trainer.ts';
 import type { TrainConfig } from '../../src/config.ts';
-import { cartPoleParams, cartPoleSpec, type CartPoleId } from '../../src/envs/cartpole.ts';
+import { cartPoleParams, cartPoleSpec } from '../../src/envs/cartpole.ts';
 import { paramLayout } from '../../src/model/layout.ts';
 import { useGpu } from '../helpers/gpu.ts';
-import { ENV_SLOT_WORDS, expectClose, readF32, readMetrics, readUpdate, resetSlots, selectEnvs, setSlot, submitUpdate, trainConfig, type GpuUpdate } from './harness.ts';
-import { expectScenarios, injectScenarios, type Scenario } from './scenarios.ts';
+import { ENV_SLOT_WORDS, expectClose, readF32, readMetrics, readUpdate, resetSlots, selectEnvs, setSlot, submitUpdate, trainConfig } from './harness.ts';
+import { checkRollout, checkTargetsAndUpdate, checkUpdateZero, type Case } from './checks.ts';
+import type { Scenario } from './scenarios.ts';
 
 const gpu = useGpu();
 
@@ -66,12 +67,6 @@ const EDGES: [number, Scenario][] = [
   [3, 'terminatedLast'],
   [4, 'bothAtOnce'],
 ];
-
-interface Case {
-  name: string;
-  config: Partial<TrainConfig>;
-  scenarios?: [number, Scenario][];
-}
 
 const CASES: Case[] = [
   {
@@ -125,173 +120,6 @@ const CASES: Case[] = [
     scenarios: EDGES,
   },
 ];
-
-const TOL = {
-  obs: { rtol: 0, atol: 1e-5 },
-  logits: { rtol: 1e-5, atol: 1e-7 },
-  values: { rtol: 1e-5, atol: 1e-5 },
-  targets: { rtol: 1e-5, atol: 1e-5 },
-  moments: { rtol: 1e-5, atol: 1e-6 },
-  lossTerms: { rtol: 1e-5, atol: 1e-7 },
-};
-
-/**
- * ROLLOUT: the CPU reference follows the GPU's actions; every action the CPU would have sampled
- * differently must sit at the CDF boundary, every differing done flag at a threshold.
- */
-function checkRollout(g: GpuUpdate, cpu: CpuRollout, args: RolloutArgs, allEnvs: boolean): void {
-  const { T, N } = args;
-  const envParams = cartPoleParams(args.env.id as CartPoleId);
-  const rows = T * N;
-  const divergedAt = new Int32Array(N).fill(T);
-  let actionFlips = 0, flagFlips = 0;
-  const s = new Float32Array(4);
-  for (let t = 0; t < T; t++) {
-    for (let n = 0; n < N; n++) {
-      const row = t * N + n;
-      if (t >= divergedAt[n]) continue;
-      if (cpu.sampledActions[row] !== g.rollout.actions[row]) {
-        const z0 = cpu.logits[row * 2], z1 = cpu.logits[row * 2 + 1];
-        const p0 = 1 / (1 + Math.exp(z1 - z0));
-        expect(Math.abs(cpu.uniforms[row] - p0), `row ${row}: action ${g.rollout.actions[row]} vs CPU ${cpu.sampledActions[row]} away from the CDF boundary`).toBeLessThan(1e-5);
-        actionFlips++;
-      }
-      if (g.rollout.terminated[row] !== cpu.terminated[row] || g.rollout.truncated[row] !== cpu.truncated[row]) {
-        expect(g.rollout.truncated[row], `row ${row}: truncated`).toBe(cpu.truncated[row]);
-        s.set(g.rollout.obs.subarray(row * 4, row * 4 + 4));
-        cartpoleStep(s, g.rollout.actions[row], envParams, 'f32');
-        const margin = Math.min(Math.abs(Math.abs(s[0]) - envParams.xThreshold), Math.abs(Math.abs(s[2]) - envParams.thetaThresholdRadians));
-        expect(margin, `row ${row}: terminated ${g.rollout.terminated[row]} vs CPU ${cpu.terminated[row]} away from a threshold`).toBeLessThan(1e-5);
-        flagFlips++;
-        divergedAt[n] = t;
-      }
-    }
-  }
-  expect(actionFlips, 'actions sampled differently at the CDF boundary').toBeLessThanOrEqual(1 + rows * 1e-6);
-  expect(flagFlips, 'done flags flipped at a threshold').toBeLessThanOrEqual(1 + rows * 1e-6);
-
-  // Rows still in the same episode on both sides: before an env's flag flip (upTo: its pre-step tensors too).
-  const before = (row: number) => Math.floor(row / N) < divergedAt[row % N];
-  const upTo = (row: number) => Math.floor(row / N) <= divergedAt[row % N];
-  const sameEnv = (n: number) => divergedAt[n] === T;
-  expectClose('obs', g.rollout.obs, cpu.obs, TOL.obs, (i) => upTo(i >> 2));
-  expectClose('logits', g.logits, cpu.logits, TOL.logits, (i) => upTo(i >> 1));
-  expectClose('values', g.rollout.values, cpu.values, TOL.values, upTo);
-  expectClose('bootstrapValues', g.rollout.bootstrapValues, cpu.bootstrapValues, TOL.values, before);
-  expectClose('lastValues', g.rollout.lastValues, cpu.lastValues, TOL.values, sameEnv);
-  let flagErrors = 0;
-  for (let row = 0; row < rows; row++) {
-    if (!before(row)) continue;
-    if (g.rollout.terminated[row] !== cpu.terminated[row] || g.rollout.truncated[row] !== cpu.truncated[row] || g.rollout.rewards[row] !== 1) flagErrors++;
-  }
-  expect(flagErrors, 'done flags and rewards').toBe(0);
-
-  // The slots carried to the next update: state to the obs tolerance, counters exactly.
-  const gF = new Float32Array(g.envs.buffer), cF = new Float32Array(cpu.envs.buffer);
-  let counterErrors = 0;
-  for (let n = 0; n < N; n++) {
-    if (!sameEnv(n)) continue;
-    const o = n * ENV_SLOT_WORDS;
-    for (let k = 0; k < 4; k++) if (!(Math.abs(gF[o + k] - cF[o + k]) <= TOL.obs.atol)) counterErrors++;
-    if (g.envs[o + 4] !== cpu.envs[o + 4] || g.envs[o + 5] !== cpu.envs[o + 5] || g.envs[o + 6] !== cpu.envs[o + 6]) counterErrors++;
-  }
-  expect(counterErrors, 'env slots after the rollout').toBe(0);
-  if (allEnvs && flagFlips === 0) {
-    expect(g.stats.finished, 'episodes finished').toBe(cpu.finishedLengths.length);
-    expect(g.stats.lengthSum, 'sum of their lengths').toBe(cpu.finishedLengths.reduce((a, b) => a + b, 0));
-  }
-}
-
-/** Gradient tolerance of one tensor: relative plus a part scaled to the tensor's largest element. */
-function gradTol(cpu: ArrayLike<number>, atolScale: number) {
-  let max = 0;
-  for (let i = 0; i < cpu.length; i++) max = Math.max(max, Math.abs(cpu[i]));
-  return { rtol: 1e-4, atol: atolScale * max + 1e-12 };
-}
-
-/** Update 0 on the GPU and every stage of it on the CPU from the GPU's inputs to that stage. */
-async function checkUpdateZero(c: Case) {
-  const config = trainConfig(c.config);
-  const { numEnvs: N, nSteps: T, seed } = config;
-  const trainer = makeTrainer(config);
-  const params = trainer.initialize();
-
-  // rolloutReset put every env at its episode-0 reset state
-  const slots = await trainer.readEnvSlots();
-  expect(Array.from(slots), 'env slots after rolloutReset').toEqual(Array.from(resetSlots(seed, N)));
-
-  const args: RolloutArgs = { params, shape: trainer.shape, env: trainer.env, envs: slots, seed, update: 0, T, N };
-  if (c.scenarios) {
-    injectScenarios(args, c.scenarios);
-    trainer.loadEnvSlots(slots);
-  }
-  submitUpdate(trainer, 0);
-  const g = await readUpdate(trainer);
-
-  // COLLECT ROLLOUT
-  const cpu = rolloutCollect({ ...args, forcedActions: g.rollout.actions });
-  if (c.scenarios) expectScenarios(cpu, c.scenarios);
-  const dones = cpu.terminated.reduce((a, b) => a + b, 0) + cpu.truncated.reduce((a, b) => a + b, 0);
-  if (T >= 16 && N >= 63) expect(dones, 'episodes ended inside the rollout').toBeGreaterThan(0);
-  checkRollout(g, cpu, args, true);
-  checkTargetsAndUpdate(trainer, params, g, 1e-5);
-  trainer.destroy();
-}
-
-/** CALCULATE TARGETS and UPDATE NETWORK, each stage on the CPU from the GPU's inputs to it. */
-function checkTargetsAndUpdate(trainer: GpuTrainer, params: Float32Array, g: GpuUpdate, gradAtolScale: number) {
-  const { config } = trainer;
-  const P = trainer.layout.total;
-  // CALCULATE TARGETS from the GPU's rollout
-  const targets = computeTargets(g.rollout, config);
-  let weightErrors = 0;
-  for (let i = 0; i < targets.weights.length; i++) if (g.targetWeights[i] !== targets.weights[i]) weightErrors++;
-  expect(weightErrors, 'weights').toBe(0);
-  const weighted = (i: number) => targets.weights[i] === 1;
-  expectClose('advantages', g.targets.advantages, targets.advantages, TOL.targets, weighted);
-  expectClose('returns', g.targets.returns, targets.returns, TOL.targets, weighted);
-  const moments = advantageMoments(targets, g.rollout.values);
-  expect(g.metrics.weightSum, 'weight sum').toBe(moments.weightSum);
-  for (const key of ['advantageMean', 'advantageStd', 'explainedVariance'] as const) {
-    expectClose(key, [g.metrics[key]], [moments[key]], key === 'explainedVariance' ? { rtol: 1e-5, atol: 1e-5 } : TOL.moments);
-  }
-
-  // UPDATE NETWORK: loss and gradients from the GPU's rollout (the GPU's targets agree with these to 1e-5)
-  const lg = lossAndGradients(params, trainer.shape, g.rollout, targets, config);
-  for (const slot of trainer.layout.tensors) {
-    const want = lg.grads.subarray(slot.offset, slot.offset + slot.size);
-    expectClose(`grads.${slot.name}`, g.grads.subarray(slot.offset, slot.offset + slot.size), want, gradTol(want, gradAtolScale));
-  }
-  // The policy loss cancels to ~0 (normalized advantages): its error scales with its terms, mean |Â·log π|.
-  let termScale = 0;
-  for (let i = 0; i < targets.weights.length; i++) {
-    if (!weighted(i)) continue;
-    const z0 = g.logits[i * 2], z1 = g.logits[i * 2 + 1], m = Math.max(z0, z1);
-    const lse = m + Math.log(Math.exp(z0 - m) + Math.exp(z1 - m));
-    termScale += Math.abs(lg.lossAdvantages[i] * ((g.rollout.actions[i] === 0 ? z0 : z1) - lse));
-  }
-  termScale /= Math.max(moments.weightSum, 1);
-  expectClose('policyLoss', [g.metrics.policyLoss], [lg.policyLoss], { rtol: 1e-4, atol: gradAtolScale * termScale + 1e-9 });
-  expectClose('valueLoss', [g.metrics.valueLoss], [lg.valueLoss], TOL.lossTerms);
-  expectClose('entropy', [g.metrics.entropy], [lg.entropy], TOL.lossTerms);
-
-  // The optimizer on the GPU's own gradients: clipping, step and moments to f32 rounding.
-  const lr = learningRateAt(config, trainer.numRows, 0);
-  const state: OptimizerState = { params: params.slice(), optM: new Float32Array(P), optV: new Float32Array(P) };
-  const opt = optimizerUpdate(state, g.grads, g.metrics, config, 0, lr);
-  expect(g.metrics.nonFinite).toBe(0);
-  expect(opt.nonFinite).toBe(0);
-  expectClose('gradNorm', [g.metrics.gradNorm], [opt.gradNorm], TOL.lossTerms);
-  expectClose('clipScale', [g.metrics.clipScale], [opt.clipScale], TOL.lossTerms);
-  expectClose('gradNorm (from the CPU gradients)', [g.metrics.gradNorm], [Math.hypot(...lg.grads)], { rtol: 1e-4, atol: 0 });
-  let maxStep = 0;
-  for (let i = 0; i < P; i++) maxStep = Math.max(maxStep, Math.abs(state.params[i] - params[i]));
-  expect(maxStep, 'the step moved the parameters').toBeGreaterThan(0);
-  expectClose('params', g.params, state.params, { rtol: 2.5e-7, atol: 3e-5 * maxStep });
-  if (config.optimizer === 'adam') expectClose('optM', g.optM, state.optM, { rtol: 2e-6, atol: 1e-20 });
-  else expect(g.optM.every((x) => x === 0), 'RMSprop leaves optM alone').toBe(true);
-  expectClose('optV', g.optV, state.optV, { rtol: 5e-5, atol: 1e-20 });
-}
 
 describe('the CPU references themselves', () => {
   const shape = { obsSize: 4, hiddenSize: 8, numActions: 2, valueOutputs: 1, activation: 'tanh' } as const;
@@ -348,12 +176,12 @@ describe('the CPU references themselves', () => {
 });
 
 describe('update 0: GPU vs CPU reference, tensor by tensor, from identical parameters, env slots and RNG counters', () => {
-  for (const c of CASES) it(c.name, () => checkUpdateZero(c));
+  for (const c of CASES) it(c.name, () => checkUpdateZero(gpu(), c, makeTrainer));
   // The awkward batch sizes B = T·N themselves (T = 1): one row, a workgroup less one, exact, plus one,
   // and 4097 rows (the batched rollout, 65 backward chunks).
   for (const [b, base] of [[1, A2C], [63, TDAC], [64, TDAC], [65, TDAC], [4097, TDAC]] as const) {
     it(`B = ${b} rows (N = ${b}, T = 1, ${base.algo})`, () =>
-      checkUpdateZero({ name: `B = ${b}`, config: { ...base, numEnvs: b, nSteps: 1, optimizer: 'adam', normalizeAdvantage: b > 1, seed: 20 + b } }));
+      checkUpdateZero(gpu(), { name: `B = ${b}`, config: { ...base, numEnvs: b, nSteps: 1, optimizer: 'adam', normalizeAdvantage: b > 1, seed: 20 + b } }));
   }
 
   it('N = 65535·64 + 1, T = 1, H = 4: rolloutReset and computeAdvantages fold into a 2-D grid, rolloutCollect4 spans every env', async () => {

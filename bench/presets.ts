@@ -1,0 +1,73 @@
+/**
+ * `bench presets`: does `train --env X --algo Y` alone learn? For each env × algorithm, the preset
+ * (defaultConfig(algo, env): the schema's defaults, the algorithm's, the env's, the env × algorithm's)
+ * trains S seeds side by side in one process (--num-agents; agents that do not fit the packed-weight
+ * buffer together run in consecutive batches) until every agent reached the target or the preset's step
+ * budget ran out. Per cell: agents that reached the target, median env steps to it, median mean return
+ * of the last 100 episodes at the end, wall time.
+ */
+import { checkAgentsFit, ConfigError, defaultConfig, type Algo, type TrainConfig } from '../src/config.ts';
+import { envSpec } from '../src/envs/registry.ts';
+import type { GpuContext } from '../src/platform/gpu-context.ts';
+import { train } from '../src/trainer/train.ts';
+import { summarize } from './solve.ts';
+
+export interface PresetRow {
+  env: string;
+  algo: Algo;
+  seeds: number;
+  target: number;
+  budget: number;
+  /** Agents whose mean return of the last 100 episodes reached the target within the budget. */
+  solved: number;
+  /** Env steps (per agent) to the target: median over the agents that reached it; null if none did. */
+  medianSteps: number | null;
+  maxSteps: number | null;
+  /** Mean return of the last 100 episodes when training stopped, median over agents. */
+  medianFinalReturn: number;
+  wallSeconds: number;
+}
+
+/** The most agents of `config` whose packed weights fit together (at least 1). */
+function agentsThatFit(config: TrainConfig, wanted: number): number {
+  for (let g = wanted; g > 1; g--) {
+    try {
+      checkAgentsFit({ ...config, numAgents: g });
+      return g;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+    }
+  }
+  return 1;
+}
+
+export async function benchPreset(ctx: GpuContext, env: string, algo: Algo, seeds: number, overrides: Partial<TrainConfig> = {}): Promise<PresetRow> {
+  const preset = { ...defaultConfig(algo, env), evalEpisodes: 0, ...overrides };
+  const target = preset.targetReturn ?? envSpec(env).rewardThreshold;
+  if (target === null) throw new Error(`${env} has no reward threshold: give bench presets --target-return`);
+  const perRun = agentsThatFit(preset, seeds);
+  const solvedAt: (number | null)[] = [];
+  const finals: number[] = [];
+  const start = performance.now();
+  for (let first = 0; first < seeds; first += perRun) {
+    const g = Math.min(perRun, seeds - first);
+    const result = await train(ctx, { ...preset, seed: preset.seed + first, numAgents: g, targetReturn: target });
+    solvedAt.push(...result.solvedAtStep);
+    const last = result.history.at(-1);
+    finals.push(...(last?.agents ? last.agents.map((a) => a.meanReturn100) : [result.meanReturn100]));
+  }
+  const reached = solvedAt.filter((s): s is number => s !== null);
+  const steps = reached.length > 0 ? summarize(reached) : null;
+  return {
+    env,
+    algo,
+    seeds,
+    target,
+    budget: preset.totalSteps,
+    solved: reached.length,
+    medianSteps: steps?.median ?? null,
+    maxSteps: steps?.max ?? null,
+    medianFinalReturn: summarize(finals).median,
+    wallSeconds: (performance.now() - start) / 1000,
+  };
+}

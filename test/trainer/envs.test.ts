@@ -1,0 +1,129 @@
+/**
+ * One full update, GPU vs CPU reference tensor by tensor (test/trainer/checks.ts), on the envs beyond
+ * CartPole: observations of 6 (Acrobot: two vec4s) and 2 floats (MountainCar), three actions, a Q-critic
+ * with three outputs, the four-unit backward with two observation vec4s, and a fixture with four actions
+ * and five observations (the second rest row per unit, three padded lanes); with the running statistics
+ * of observations and rewards (VecNormalize) started away from their initial values, and their merge.
+ * Then an exact resume with normalization: K + K updates through a checkpoint equal 2K in one go.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/checkpoint.ts';
+import type { TrainConfig } from '../../src/config.ts';
+import { registerEnv } from '../../src/envs/registry.ts';
+import type { CpuEnv } from '../../src/envs/types.ts';
+import { parseEnvModule } from '../../src/envs/user-module.ts';
+import { rngUniform, RNG_STREAM_RESET } from '../../src/rng.ts';
+import { GpuTrainer } from '../../src/trainer/gpu-trainer.ts';
+import { TrainingSession } from '../../src/trainer/train.ts';
+import { useGpu } from '../helpers/gpu.ts';
+import { checkUpdateZero, type Case } from './checks.ts';
+
+const gpu = useGpu();
+
+const f = Math.fround;
+/** CPU twin of test/fixtures/envs/walk4.wgsl, in the GPU's f32 arithmetic. */
+const walk4Cpu: CpuEnv = {
+  reset(state, seed, env, episode) {
+    state[0] = f(rngUniform(seed, RNG_STREAM_RESET, env, episode) - 0.5);
+    state[1] = f(rngUniform(seed, RNG_STREAM_RESET + 1, env, episode) - 0.5);
+  },
+  step(state, action, _precision, out) {
+    const a = action as number;
+    const d = f(0.1);
+    state[0] = f(state[0] + (a === 0 ? -d : a === 1 ? d : 0));
+    state[1] = f(state[1] + (a === 2 ? -d : a === 3 ? d : 0));
+    out.reward = f(-Math.abs(state[0]) - Math.abs(state[1]));
+    out.terminated = Math.max(Math.abs(state[0]), Math.abs(state[1])) > 1;
+  },
+  observe(state, out) {
+    out.set([state[0], state[1], f(state[0] + state[1]), f(state[0] - state[1]), 1]);
+  },
+};
+const walk4Path = fileURLToPath(new URL('../fixtures/envs/walk4.wgsl', import.meta.url));
+registerEnv({ ...parseEnvModule(readFileSync(walk4Path, 'utf8'), walk4Path), cpu: walk4Cpu });
+
+/** Running statistics far from RunningMeanStd's start, so that normalization changes every input. */
+function skewedStats(trainer: GpuTrainer): Float32Array {
+  const stats = trainer.initialNormStats();
+  const ov4 = Math.ceil(trainer.env.observationSize / 4) * 4;
+  for (let k = 0; k < trainer.env.observationSize; k++) {
+    stats[k] = 0.3 * Math.sin(k + 1);
+    stats[ov4 + k] = 0.05 + 0.4 * k;
+  }
+  stats[2 * ov4] = -2;
+  stats[2 * ov4 + 1] = 40;
+  return stats;
+}
+
+const trainers: GpuTrainer[] = [];
+function makeTrainer(config: TrainConfig): GpuTrainer {
+  const trainer = new GpuTrainer(gpu(), config);
+  trainers.push(trainer);
+  return trainer;
+}
+
+const CASES: Case[] = [
+  {
+    name: 'Acrobot-v1 (O = 6, A = 3), a2c, tanh, Adam, N = 64, T = 16, observations and rewards normalized',
+    config: { env: 'Acrobot-v1', algo: 'a2c', activation: 'tanh', hidden: 8, numEnvs: 64, nSteps: 16, entCoef: 0.01, normalizeObservations: true, normalizeRewards: true, seed: 41 },
+    normStats: skewedStats,
+  },
+  {
+    name: 'Acrobot-v1, qac (Q with three outputs), relu, RMSprop, N = 65, T = 8',
+    config: { env: 'Acrobot-v1', algo: 'qac', activation: 'relu', hidden: 72, numEnvs: 65, nSteps: 8, optimizer: 'rmsprop', seed: 42 },
+  },
+  {
+    name: 'Acrobot-v1, a2c, relu, H = 300 (four units per backward thread over two observation vec4s), N = 1030, T = 4, observations normalized',
+    config: { env: 'Acrobot-v1', algo: 'a2c', activation: 'relu', hidden: 300, numEnvs: 1030, nSteps: 4, normalizeObservations: true, seed: 43 },
+    normStats: skewedStats,
+  },
+  {
+    name: 'MountainCar-v0 (O = 2), tdac, tanh, N = 63, T = 32, rewards normalized',
+    config: { env: 'MountainCar-v0', algo: 'tdac', activation: 'tanh', hidden: 16, numEnvs: 63, nSteps: 32, normalizeRewards: true, seed: 44 },
+    normStats: skewedStats,
+  },
+  {
+    name: 'Walk4-test (O = 5, A = 4), a2c, tanh, shared trunk, N = 65, T = 16',
+    config: { env: 'Walk4-test', algo: 'a2c', activation: 'tanh', hidden: 8, numEnvs: 65, nSteps: 16, sharedTrunk: true, entCoef: 0.02, seed: 45 },
+  },
+  {
+    name: 'Walk4-test, qac (Q with four outputs), relu, H = 300, N = 1030, T = 4, observations normalized',
+    config: { env: 'Walk4-test', algo: 'qac', activation: 'relu', hidden: 300, numEnvs: 1030, nSteps: 4, normalizeObservations: true, seed: 46 },
+    normStats: skewedStats,
+  },
+];
+
+describe('update 0 beyond CartPole: GPU vs CPU reference, tensor by tensor', () => {
+  for (const c of CASES) it(c.name, () => checkUpdateZero(gpu(), c, makeTrainer));
+});
+
+describe('exact resume with running statistics', () => {
+  it('Acrobot-v1 with observations and rewards normalized: 4 + 4 updates through a checkpoint equal 8 in one go, bit for bit', async () => {
+    const config: Partial<TrainConfig> = { env: 'Acrobot-v1', numEnvs: 32, nSteps: 8, hidden: 16, normalizeObservations: true, normalizeRewards: true, seed: 47, metricsEvery: 2 };
+    const whole = new TrainingSession(gpu(), config);
+    whole.initialize();
+    for (let i = 0; i < 8; i++) await whole.step();
+    const want = await whole.checkpoint();
+    whole.destroy();
+
+    const first = new TrainingSession(gpu(), config);
+    first.initialize();
+    for (let i = 0; i < 4; i++) await first.step();
+    const bytes = encodeCheckpoint(await first.checkpoint());
+    first.destroy();
+    const saved = decodeCheckpoint(bytes);
+    expect(saved.normStats, 'the checkpoint carries the statistics').not.toBeNull();
+    const second = new TrainingSession(gpu(), saved.config);
+    second.restore(saved);
+    for (let i = 0; i < 4; i++) await second.step();
+    const got = await second.checkpoint();
+    second.destroy();
+
+    const bits = (a: Float32Array | Uint32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    for (const key of ['params', 'optM', 'optV', 'envSlots', 'normStats'] as const) expect(bits(got[key]!).equals(bits(want[key]!)), key).toBe(true);
+    // The statistics moved away from their start (mean 0, variance 1).
+    expect(Array.from(want.normStats!.subarray(0, 6)).some((v) => v !== 0)).toBe(true);
+  });
+});
