@@ -182,7 +182,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     }
     const changed = args.explicit.filter((k) => k !== 'totalSteps' && args.config[k] !== resumeFrom!.config[k]);
     if (changed.length > 0) throw new UsageError(`--resume continues the saved config; only --total-steps may change (got --${kebab(changed[0])})`);
-    config = { ...resumeFrom.config, totalSteps: args.config.totalSteps === defaultConfig(resumeFrom.config.algo).totalSteps && !args.explicit.includes('totalSteps') ? resumeFrom.config.totalSteps : args.config.totalSteps };
+    config = { ...resumeFrom.config, totalSteps: args.config.totalSteps === defaultConfig(resumeFrom.config.algo, resumeFrom.config.env).totalSteps && !args.explicit.includes('totalSteps') ? resumeFrom.config.totalSteps : args.config.totalSteps };
   }
   const ctx = await openGpu();
   await checkUserEnv(ctx, envSpec(config.env));

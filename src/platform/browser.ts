@@ -1,9 +1,10 @@
 /**
- * Browser side of the platform seam: `navigator.gpu` and shaders bundled by Vite.
+ * Browser side of the platform seam: `navigator.gpu` and shaders bundled by Vite (every file under
+ * shaders/, the env modules in shaders/envs/ included, by the same stems Node reads from disk).
  */
 import { makeContext, NoAdapterError, requiredLimitsFor, type GpuContext } from './gpu-context.ts';
 
-const shaders = import.meta.glob('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+const shaders = import.meta.glob('../../shaders/**/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 
 function shaderSource(stem: string): string {
   const text = shaders[`../../shaders/${stem}.wgsl`];

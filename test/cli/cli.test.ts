@@ -19,7 +19,7 @@ describe('webgpu-rl CLI', () => {
     const r = cli('train', '--env', 'CartPole-v0', '--seed', '2', '--total-steps', '20000', '--eval-episodes', '10', '--out', out, '--json');
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    expect(Object.keys(summary).sort()).toEqual(['envSteps', 'evalMeanReturn', 'meanReturn100', 'runDir', 'solved', 'sps', 'updates', 'wallSeconds'].sort());
+    expect(Object.keys(summary).sort()).toEqual(['envSteps', 'evalMeanReturn', 'meanReturn100', 'runDir', 'solved', 'solvedAtStep', 'sps', 'updates', 'wallSeconds'].sort());
     expect(summary.envSteps).toBeGreaterThanOrEqual(20000);
     expect(summary.runDir).toBe(out);
     for (const file of ['config.json', 'metrics.csv', 'metrics.jsonl', 'checkpoint.safetensors', 'return.svg', 'return.png', 'length.svg', 'length.png', 'summary.json']) {
@@ -63,6 +63,9 @@ describe('webgpu-rl CLI', () => {
     [['train', '--env-module', '/nonexistent.wgsl'], /--env-module: cannot read \/nonexistent.wgsl/],
     [['train', '--env-module', 'examples/catch/catch.wgsl', '--env', 'CartPole-v1'], /--env CartPole-v1 conflicts with --env-module/],
     [['bench', 'env', '--env', 'Breakout-v5'], /--env: unknown env "Breakout-v5"/],
+    // A user's env module that does not compile: the file, line and column of the error in it.
+    [['train', '--env-module', 'test/fixtures/envs/broken.wgsl'], /^webgpu-rl: test\/fixtures\/envs\/broken\.wgsl:44:\d+: /],
+    [['train', '--env-module', 'test/fixtures/envs/mismatch.wgsl'], /mismatch\.wgsl does not match its descriptor: OBS_SIZE is 3 in the module, observationSize 4 in the descriptor/],
     [['train', '--algo', 'ppo'], /--algo must be one of a2c, reinforce, qac, tdac/],
     [['train', '--normalize-advantage', 'maybe'], /--normalize-advantage must be true or false/],
     [['train', '--bogus'], /Unknown option '--bogus'/],
