@@ -107,12 +107,12 @@ export class TrainingCharts {
 
   /**
    * `target`: the return that counts as solved, named in the title (a line at it would flatten the
-   * early curve); `rowsPerUpdate`: N·T env steps per update, for the updates/s axis.
+   * early curve; not finite: the env has none); `rowsPerUpdate`: N·T env steps per update, for the updates/s axis.
    */
   reset(target: number, rowsPerUpdate: number): void {
     this.rowsPerUpdate = rowsPerUpdate;
     const title = this.charts[0].root.querySelector('.u-title');
-    if (title) title.textContent = `Episodic return (solved at ${target})`;
+    if (title) title.textContent = Number.isFinite(target) ? `Episodic return (solved at ${target})` : 'Episodic return';
     this.steps = [];
     this.returns = [];
     this.lengths = [];

@@ -5,21 +5,32 @@
  */
 import { CONFIG_SCHEMA, ConfigError, defaultConfig, validateConfig, type Algo, type TrainConfig } from '../src/browser.ts';
 // Not (yet) exported by the library's entry points; the CLI uses them from here too.
-import { kebab, parseField } from '../src/config.ts';
+import { ENV_ALGO_DEFAULTS, ENV_DEFAULTS, kebab, parseField } from '../src/config.ts';
 
 type Field = keyof TrainConfig;
 
 /**
- * The library's defaults with more envs: 256 × 8 steps fill the grid and, on a GPU, cost about as much
- * per update as 16 × 8; on lavapipe they solved CartPole-v1 in 650-1250 updates for seeds 1-3, and one
- * seed in four needed more than 3 M steps, hence the larger step budget.
+ * The library's defaults (with the env's preset) with more envs: 256 × 8 steps fill the grid and, on a GPU,
+ * cost about as much per update as 16 × 8; on lavapipe they solved CartPole-v1 in 650-1250 updates for
+ * seeds 1-3, and one seed in four needed more than 3 M steps, hence the larger step budget. Over the
+ * presets, seed 1 on lavapipe: Acrobot-v1 solved in 108 updates (221k steps), MountainCar-v0 (its
+ * learning rate then decays over 20 M steps, not 2 M) in 1,492 updates (3.0 M steps).
  */
 export const DEMO_DEFAULTS: Partial<TrainConfig> = { numEnvs: 256, totalSteps: 20_000_000 };
 
-/** The demo's defaults for an algorithm: the library's per-algorithm defaults, then DEMO_DEFAULTS. */
-export function demoDefaults(algo: Algo = 'a2c'): TrainConfig {
-  return { ...defaultConfig(algo), ...DEMO_DEFAULTS };
+const DEFAULT_ENV = CONFIG_SCHEMA.env.default as string;
+
+/**
+ * The demo's defaults for an algorithm on an env: the library's (with the env's preset), then DEMO_DEFAULTS,
+ * except a step budget the env's preset sets itself (a preset's learning-rate schedule decays over it).
+ */
+export function demoDefaults(algo: Algo = 'a2c', env: string = DEFAULT_ENV): TrainConfig {
+  const { totalSteps, ...rest } = DEMO_DEFAULTS;
+  const presetBudget = ENV_DEFAULTS[env]?.totalSteps !== undefined || ENV_ALGO_DEFAULTS[env]?.[algo]?.totalSteps !== undefined;
+  return { ...defaultConfig(algo, env), ...rest, ...(presetBudget ? {} : { totalSteps }) };
 }
+
+export type Defaults = (algo: Algo, env: string) => TrainConfig;
 
 /** Shown first; the rest fold into "more settings". */
 const PRIMARY: Field[] = ['env', 'algo', 'numEnvs', 'nSteps', 'learningRate', 'entCoef', 'hidden', 'seed'];
@@ -43,11 +54,21 @@ function parseText<K extends Field>(field: K, text: string): TrainConfig[K] {
 export class ConfigForm {
   private readonly inputs = new Map<Field, HTMLInputElement | HTMLSelectElement>();
   private readonly message: HTMLElement;
-  /** The algorithm the other fields' defaults currently follow. */
+  /** The algorithm and env the other fields' defaults currently follow. */
   private algo: Algo = 'a2c';
+  private env: string = DEFAULT_ENV;
 
-  /** `defaults(algo)`: fields still at one algorithm's default follow the next one's when algo changes. */
-  constructor(container: HTMLElement, initial: TrainConfig, private readonly defaults: (algo: Algo) => TrainConfig, private readonly onChange: () => void) {
+  /**
+   * `defaults(algo, env)`: fields still at one (algo, env)'s default follow the next one's when algo or env
+   * changes. `onChange` after any valid change; `onEnvChange` after the env changed (the page resets then).
+   */
+  constructor(
+    container: HTMLElement,
+    initial: TrainConfig,
+    private readonly defaults: Defaults,
+    private readonly onChange: () => void,
+    private readonly onEnvChange: (env: string) => void = () => {},
+  ) {
     const primary = document.createElement('div');
     primary.className = 'fields';
     const more = document.createElement('details');
@@ -65,6 +86,18 @@ export class ConfigForm {
 
   /** The whole config, or a ConfigError naming the first bad field (also shown under the form). */
   read(): TrainConfig {
+    return validateConfig(this.fields());
+  }
+
+  /**
+   * Every field parsed on its own (each checked as its CLI flag is), without the checks of the whole
+   * config: what the page shows an env with while it cannot be trained (validateConfig would refuse it).
+   */
+  readFields(): TrainConfig {
+    return { ...this.defaults(this.algo, this.env), ...(this.fields() as Partial<TrainConfig>) };
+  }
+
+  private fields(): Partial<Record<Field, unknown>> {
     const partial: Partial<Record<Field, unknown>> = {};
     this.message.textContent = '';
     for (const [field, input] of this.inputs) {
@@ -77,7 +110,28 @@ export class ConfigForm {
         throw error;
       }
     }
-    return validateConfig(partial);
+    return partial;
+  }
+
+  /** The env selected now (whatever the other fields hold). */
+  get selectedEnv(): string {
+    return this.inputs.get('env')!.value;
+  }
+
+  /** Selects env `id` (registered), the other fields following its defaults as when picked by hand. */
+  selectEnv(id: string): void {
+    this.refreshEnvChoices();
+    this.inputs.get('env')!.value = id;
+    this.followDefaults();
+  }
+
+  /** Rebuilds the env choices from the registry (CONFIG_SCHEMA reads it live), keeping the selection. */
+  refreshEnvChoices(): void {
+    const select = this.inputs.get('env') as HTMLSelectElement;
+    const selected = select.value;
+    const choices = CONFIG_SCHEMA.env.kind === 'choice' ? CONFIG_SCHEMA.env.choices : [];
+    select.replaceChildren(...choices.map((id) => new Option(id, id)));
+    select.value = choices.includes(selected) ? selected : DEFAULT_ENV;
   }
 
   /** Whether every control parses; flags the first bad one as read() does. */
@@ -91,7 +145,9 @@ export class ConfigForm {
   }
 
   set(config: TrainConfig): void {
+    this.refreshEnvChoices();
     this.algo = config.algo;
+    this.env = config.env;
     for (const [field, input] of this.inputs) {
       if (input instanceof HTMLInputElement && input.type === 'checkbox') input.checked = Boolean(config[field]);
       else input.value = formatValue(field, config[field]);
@@ -104,12 +160,18 @@ export class ConfigForm {
     for (const input of this.inputs.values()) input.disabled = !enabled;
   }
 
-  private followDefaults(from: Algo, to: Algo) {
-    const [before, after] = [this.defaults(from), this.defaults(to)];
+  /** Fields still at the defaults of (algo, env) take those of the (algo, env) now selected. */
+  private followDefaults() {
+    const algo = this.inputs.get('algo')!.value as Algo;
+    const env = this.inputs.get('env')!.value;
+    const [before, after] = [this.defaults(this.algo, this.env), this.defaults(algo, env)];
     for (const [field, input] of this.inputs) {
-      if (field === 'algo' || !(input instanceof HTMLInputElement) || input.type === 'checkbox') continue;
-      if (input.value === formatValue(field, before[field])) input.value = formatValue(field, after[field]);
+      if (field === 'algo' || field === 'env') continue;
+      if (input instanceof HTMLInputElement && input.type === 'checkbox') {
+        if (input.checked === before[field]) input.checked = Boolean(after[field]);
+      } else if (input.value === formatValue(field, before[field])) input.value = formatValue(field, after[field]);
     }
+    [this.algo, this.env] = [algo, env];
   }
 
   private control(field: Field): HTMLElement {
@@ -132,16 +194,13 @@ export class ConfigForm {
         if (spec.kind === 'optionalFloat') input.placeholder = 'default';
       }
     }
-    if (field === 'algo') {
-      input.addEventListener('change', () => {
-        this.followDefaults(this.algo, input.value as Algo);
-        this.algo = input.value as Algo;
-      });
-    }
+    if (field === 'algo' || field === 'env') input.addEventListener('change', () => this.followDefaults());
     input.name = kebab(field);
     input.id = `config-${kebab(field)}`;
-    // valid() re-reads the form, so a bad value is flagged (and a fixed one cleared) on every change.
-    input.addEventListener('change', () => this.valid() && this.onChange());
+    // valid() re-reads the form, so a bad value is flagged (and a fixed one cleared) on every change. A new
+    // env resets the page instead (an env that cannot be trained is still shown: no validity check).
+    if (field === 'env') input.addEventListener('change', () => this.onEnvChange(input.value));
+    else input.addEventListener('change', () => this.valid() && this.onChange());
     this.inputs.set(field, input);
     label.append(name, input);
     return label;
@@ -152,18 +211,21 @@ export class ConfigForm {
  * Config fields from URL parameters named by CLI flag; returns the config and one line per bad
  * parameter (the rest still apply). Parameters that are not config fields are ignored.
  */
-export function configFromUrl(params: URLSearchParams, defaults: (algo: Algo) => TrainConfig): { config: TrainConfig; errors: string[] } {
+export function configFromUrl(params: URLSearchParams, defaults: Defaults): { config: TrainConfig; errors: string[] } {
   const errors: string[] = [];
-  let algo: Algo = 'a2c';
-  try {
-    algo = parseField('algo', params.get('algo') ?? 'a2c');
-  } catch (error) {
-    errors.push((error as Error).message);
-  }
-  const config = defaults(algo);
+  const first = <K extends 'algo' | 'env'>(field: K, fallback: TrainConfig[K]): TrainConfig[K] => {
+    try {
+      return parseField(field, params.get(field) ?? fallback);
+    } catch (error) {
+      errors.push((error as Error).message);
+      return fallback;
+    }
+  };
+  // The defaults follow the algorithm and the env, so those two come first.
+  const config = defaults(first('algo', 'a2c'), first('env', DEFAULT_ENV));
   for (const field of FIELDS) {
     const text = params.get(kebab(field));
-    if (text === null || field === 'algo') continue;
+    if (text === null || field === 'algo' || field === 'env') continue;
     try {
       (config as Record<Field, unknown>)[field] = parseText(field, text);
     } catch (error) {
@@ -174,11 +236,15 @@ export function configFromUrl(params: URLSearchParams, defaults: (algo: Algo) =>
   return { config, errors };
 }
 
-/** URL parameters for the fields that differ from `base` (non-config parameters are kept). */
+/**
+ * URL parameters for the fields that differ from `base` (the defaults of config's algo and env), and the
+ * algo and env themselves where they are not the schema's defaults (non-config parameters are kept).
+ */
 export function configToUrl(config: TrainConfig, base: TrainConfig, keep: URLSearchParams): string {
   const params = new URLSearchParams(keep);
   for (const field of FIELDS) {
-    if (config[field] === base[field]) params.delete(kebab(field));
+    const reference = field === 'algo' || field === 'env' ? CONFIG_SCHEMA[field].default : base[field];
+    if (config[field] === reference) params.delete(kebab(field));
     else params.set(kebab(field), formatValue(field, config[field]));
   }
   const text = params.toString();

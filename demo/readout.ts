@@ -55,13 +55,13 @@ function set(id: string, value: number, text: string) {
   if (el.textContent !== text) el.textContent = text;
 }
 
-export function writeStats(session: TrainingSession | null, episodes: number, throughput: Throughput): void {
+/** `returnsKnown`: whether any episode has finished (or come with a checkpoint): before that the mean is shown as –. */
+export function writeStats(session: TrainingSession | null, episodes: number, returnsKnown: boolean, throughput: Throughput): void {
   const rates = throughput.rates();
   set('env-steps', session?.envSteps ?? 0, formatCount(session?.envSteps ?? 0));
   set('updates', session?.update ?? 0, formatCount(session?.update ?? 0));
   set('episodes', episodes, formatCount(episodes));
-  // Every CartPole episode returns at least 1, so a mean of 0 means no episode has finished yet.
-  const mean = session && session.meanReturn100 > 0 ? session.meanReturn100 : Number.NaN;
+  const mean = session && returnsKnown ? session.meanReturn100 : Number.NaN;
   set('mean-return', mean, Number.isFinite(mean) ? mean.toFixed(1) : '–');
   set('sps', rates?.sps ?? 0, rates ? formatCount(rates.sps) : '–');
   set('ups', rates?.ups ?? 0, rates ? rates.ups.toFixed(1) : '–');

@@ -16,8 +16,22 @@ export {
   type VecStepResult,
 } from './envs/vec-env.ts';
 export { CpuVecEnv, CpuCartPoleVecEnv, type CpuStepResult } from './envs/cpu-vec-env.ts';
+export { parseEnvModule, checkEnvModule, descriptorPath, envInterface } from './envs/user-module.ts';
 export { rngU32, rngUniform } from './rng.ts';
-export { CONFIG_SCHEMA, kebab, parseField, defaultConfig, resolveConfig, validateConfig, ConfigError, type Algo, type TrainConfig } from './config.ts';
+export {
+  CONFIG_SCHEMA,
+  ENV_DEFAULTS,
+  ENV_ALGO_DEFAULTS,
+  kebab,
+  parseField,
+  defaultConfig,
+  resolveConfig,
+  validateConfig,
+  checkTrainable,
+  ConfigError,
+  type Algo,
+  type TrainConfig,
+} from './config.ts';
 export { train, evaluate, TrainingSession, DeviceLostError, GpuError, type TrainMetrics, type TrainResult, type TrainHooks, type TrainState, type EvalResult } from './trainer/train.ts';
 export { GpuTrainer, maxTrainEnvs, UPDATE_PHASES, type Phase } from './trainer/gpu-trainer.ts';
 export { encodeCheckpoint, decodeCheckpoint, CheckpointError, CHECKPOINT_FORMAT, type Checkpoint } from './checkpoint.ts';

@@ -2,21 +2,25 @@
  * The browser demo end to end: build it (vite, into a subfolder, to prove the relative paths), serve
  * it, drive Debian's Chromium headless (WebGPU on SwiftShader) with playwright-core, and check that it
  * trains, checkpoints both ways with the CLI (a browser checkpoint evaluates in `webgpu-rl eval`, a
- * CLI-trained policy plays in the page), watches, takes its settings from the controls, and reports a
- * missing WebGPU; no console error, page error or uncaptured WebGPU error may occur at any point.
- * Writes test-output/demo.png.
+ * CLI-trained policy plays in the page), watches, takes its settings from the controls, trains another
+ * env picked in the env selector (Acrobot-v1), draws every built-in env (the Box ones under a random
+ * policy, with the trainer's one-line refusal as the status), loads a user's env module from a file
+ * (examples/catch/catch.wgsl) and trains it, refuses a broken one with one line, and reports a missing
+ * WebGPU; no console error, page error or uncaptured WebGPU error may occur at any point.
+ * Writes test-output/demo.png (CartPole-v1, the README's) and test-output/demo-<env>.png for every env.
  *
  * Chromium comes from `npm test`'s setup (scripts/setup.mjs --chromium installs Debian's package);
  * CHROMIUM_PATH points elsewhere. It is never downloaded, and a missing one fails rather than skips.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../../src/checkpoint.ts';
+import { BUILTIN_ENV_IDS } from '../../src/envs/registry.ts';
 import { serveDirectory, type StaticServer } from './static-server.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -43,10 +47,25 @@ const CHROMIUM_ARGS = [
 const TRAIN_QUERY = 'autostart=1&num-envs=64&speed=8';
 const RETURN_TARGET = 100;
 const TRAIN_BUDGET_MS = 90_000;
+/**
+ * Acrobot-v1 from the env selector, 64 envs × 8 steps, 8 updates per frame. A random policy scores about
+ * −500 (the time limit); the first episodes to finish are the lucky short ones, so the mean is only read
+ * once 100 episodes are in. On lavapipe the mean of the last 100 passed −200 after ~80 updates (~40k env
+ * steps); on SwiftShader (2 busy cores) after 88-96 updates, 8-15 s from the switch.
+ */
+const ACROBOT_TARGET = -200;
+const ACROBOT_BUDGET_MS = 60_000;
+/** Catch-v0 (examples/catch): random −0.6, perfect +1; the mean of 100 passed 0 after ~50 updates of 64 × 8 on lavapipe. */
+const CATCH_TARGET = 0;
+const CATCH_BUDGET_MS = 60_000;
+const CATCH_MODULE = join(ROOT, 'examples/catch/catch.wgsl');
+
+const screenshotOf = (env: string) => join(ROOT, 'test-output', `demo-${env}.png`);
 
 interface Stats {
   envSteps: number;
   updates: number;
+  episodes: number;
   meanReturn: number;
   state: string;
 }
@@ -57,6 +76,7 @@ async function readStats(page: Page): Promise<Stats> {
     return {
       envSteps: value('env-steps'),
       updates: value('updates'),
+      episodes: value('episodes'),
       meanReturn: value('mean-return'),
       state: (document.getElementById('status') as HTMLElement).dataset.state ?? '',
     };
@@ -145,6 +165,7 @@ describe('browser demo in headless Chromium (WebGPU on SwiftShader)', () => {
     expect(trained.meanReturn).toBeGreaterThan(3 * first.meanReturn);
     mkdirSync(join(ROOT, 'test-output'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    copyFileSync(SCREENSHOT, screenshotOf('CartPole-v1'));
     expect(await problems()).toEqual([]);
   }, 200_000);
 
@@ -229,6 +250,104 @@ describe('browser demo in headless Chromium (WebGPU on SwiftShader)', () => {
     await waitFor('training again', 30_000, () => readStats(page), (s) => s.state === 'training' && s.envSteps > 0, problems);
     expect(await problems()).toEqual([]);
   }, 60_000);
+
+  it('the env selector trains Acrobot-v1: its mean return rises from about −500', async () => {
+    const numEnvs = page.locator('#config-num-envs');
+    await numEnvs.fill('64');
+    await numEnvs.dispatchEvent('change');
+    const started = Date.now();
+    // A new env resets the session at once with that env's defaults, and training goes on (it was training).
+    await page.selectOption('#config-env', 'Acrobot-v1');
+    await waitFor('Acrobot session', 30_000, () => page.textContent('#grid-caption'), (text) => Boolean(text?.includes('All 64 environments (Acrobot-v1)')), problems);
+    expect(new URL(page.url()).searchParams.get('env')).toBe('Acrobot-v1');
+    expect(await page.textContent('#detail-caption')).toContain('target height');
+    const trained = await waitFor(
+      `mean return ≥ ${ACROBOT_TARGET} over 100 episodes`,
+      ACROBOT_BUDGET_MS,
+      () => readStats(page),
+      (s) => s.episodes >= 100 && s.meanReturn >= ACROBOT_TARGET,
+      problems,
+    );
+    console.log(`Acrobot-v1: mean return ${trained.meanReturn} after ${trained.updates} updates, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // Click to follow: the grid's middle cell replaces the first env of the detail strip.
+    const box = (await page.locator('#grid').boundingBox())!;
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    const followed = Number(/env (\d+)/.exec((await page.textContent('#detail-labels span')) ?? '')?.[1]);
+    expect(followed).toBeGreaterThan(0);
+    expect(followed).toBeLessThan(64);
+    await page.screenshot({ path: screenshotOf('Acrobot-v1'), fullPage: true });
+    expect(await problems()).toEqual([]);
+  }, 120_000);
+
+  it('draws every built-in env; the ones it cannot train (Box actions) under a random policy, saying why', async () => {
+    // CartPole-v1 and Acrobot-v1 were drawn above.
+    for (const env of BUILTIN_ENV_IDS.filter((id) => id !== 'Acrobot-v1' && id !== 'CartPole-v1')) {
+      const started = Date.now();
+      await page.selectOption('#config-env', env);
+      await waitFor(`${env} shown`, 30_000, () => page.textContent('#grid-caption'), (text) => Boolean(text?.includes(`(${env})`)), problems);
+      const box = env === 'Pendulum-v1' || env === 'MountainCarContinuous-v0';
+      if (box) {
+        const status = await waitFor(`${env} refused`, 10_000, () => readStats(page), (s) => s.state === 'preview', problems);
+        expect(status.envSteps).toBe(0);
+        const text = await page.textContent('#status');
+        expect(text).toContain(`--env ${env} has continuous (Box) actions`);
+        expect(text).toContain('random policy');
+        expect(await page.isDisabled('#start')).toBe(true);
+      } else {
+        await waitFor(`${env} training`, 30_000, () => readStats(page), (s) => s.state === 'training' && s.updates > 0, problems);
+      }
+      // The envs move: two shots of the grid differ.
+      const grid = page.locator('#grid');
+      const shot = await grid.screenshot();
+      await waitFor(`${env} moving`, 20_000, () => grid.screenshot(), (next) => !next.equals(shot), problems);
+      await page.screenshot({ path: screenshotOf(env), fullPage: true });
+      console.log(`${env}: drawn in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+    expect(await problems()).toEqual([]);
+  }, 120_000);
+
+  it("loads a user's env module from a file, trains it, and checkpoints it; refuses a broken module with one line", async () => {
+    const bad = join(siteDir, 'catch-bad.wgsl');
+    writeFileSync(bad, readFileSync(CATCH_MODULE, 'utf8').replace('"observationSize": 3', '"observationSize": 4').replace('[-1, -1, -1]', '[-1, -1, -1, -1]').replace('[1, 1, 1]', '[1, 1, 1, 1]'));
+    await page.setInputFiles('#env-module', bad);
+    const refused = await waitFor('refusal', 10_000, () => page.textContent('#status'), (text) => Boolean(text?.startsWith('Env module not loaded')), problems);
+    expect(refused).toContain('catch-bad.wgsl does not match its descriptor: OBS_SIZE is 3 in the module, observationSize 4 in the descriptor');
+    expect(await page.locator('#config-env option[value="Catch-v0"]').count()).toBe(0);
+
+    await page.setInputFiles('#env-module', CATCH_MODULE);
+    await waitFor('module loaded', 30_000, () => page.textContent('#status'), (text) => Boolean(text?.startsWith('Loaded catch.wgsl: Catch-v0')), problems);
+    expect(await page.inputValue('#config-env')).toBe('Catch-v0');
+    // The form's other settings carry over (64 envs, set for Acrobot-v1 above).
+    expect(await page.textContent('#grid-caption')).toContain('All 64 environments (Catch-v0)');
+    await page.click('#start');
+    const trained = await waitFor(
+      `Catch mean return > ${CATCH_TARGET}`,
+      CATCH_BUDGET_MS,
+      () => readStats(page),
+      (s) => s.episodes >= 100 && s.meanReturn > CATCH_TARGET,
+      problems,
+    );
+    console.log(`Catch-v0: mean return ${trained.meanReturn} after ${trained.updates} updates`);
+    await page.screenshot({ path: screenshotOf('Catch-v0'), fullPage: true });
+
+    // The checkpoint carries the module: decoding it registers Catch-v0 here too, and the page takes it back.
+    await page.click('#start'); // pause
+    const downloading = page.waitForEvent('download');
+    await page.click('#download');
+    const download = await downloading;
+    expect(download.suggestedFilename()).toMatch(/^Catch-v0__a2c__1__update\d+\.safetensors$/);
+    const path = join(siteDir, 'catch.safetensors');
+    await download.saveAs(path);
+    const ckpt = decodeCheckpoint(new Uint8Array(readFileSync(path)));
+    expect(ckpt.config.env).toBe('Catch-v0');
+    expect(ckpt.envSlots?.length).toBe(64 * (3 + 4));
+    await page.click('#reset');
+    await page.setInputFiles('#upload', path);
+    const loaded = await waitFor('Catch checkpoint loaded', 30_000, () => readStats(page), (s) => s.state === 'paused', problems);
+    expect(loaded.envSteps).toBe(ckpt.envSteps);
+    expect(loaded.meanReturn).toBeGreaterThan(CATCH_TARGET);
+    expect(await problems()).toEqual([]);
+  }, 150_000);
 
   it('says which browsers and settings provide WebGPU when there is none', async () => {
     const noGpu = await browser.newPage();

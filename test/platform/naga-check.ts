@@ -1,10 +1,19 @@
 // Run by test/platform/naga.test.ts under deno (wgpu/naga): compiles each module and pipeline, prints the errors as JSON.
+// A module's parts are shader stems (`shaders/<stem>.wgsl`) or {label, code}: WGSL that is no file there (a user's env module).
+// `render` asks for a render pipeline (vertex and fragment entry points of the module) instead of compute pipelines.
 const adapter = await navigator.gpu.requestAdapter();
 if (!adapter) { console.log(JSON.stringify({ error: 'no adapter' })); Deno.exit(3); }
 const device = await adapter.requestDevice({ requiredLimits: { maxStorageBuffersPerShaderStage: Math.min(10, adapter.limits.maxStorageBuffersPerShaderStage) } });
 const dir = Deno.args[0];
-const read = (stem: string) => Deno.readTextFileSync(`${dir}/shaders/${stem}.wgsl`);
-const modules = JSON.parse(Deno.args[1]) as { label: string; stems: string[]; entryPoints: string[]; constants: Record<string, number> }[];
+type Part = string | { label: string; code: string };
+const read = (part: Part) => (typeof part === 'string' ? Deno.readTextFileSync(`${dir}/shaders/${part}.wgsl`) : part.code);
+const modules = JSON.parse(Deno.readTextFileSync(Deno.args[1])) as {
+  label: string;
+  stems: Part[];
+  entryPoints: string[];
+  constants: Record<string, number>;
+  render?: { vertex: string; fragment: string };
+}[];
 const results: Record<string, string[]> = {};
 for (const m of modules) {
   device.pushErrorScope('validation');
@@ -16,6 +25,17 @@ for (const m of modules) {
     device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint, constants: m.constants } });
     const e = await device.popErrorScope();
     if (e) errs.push(`${entryPoint}: ${e.message}`);
+  }
+  if (m.render) {
+    device.pushErrorScope('validation');
+    device.createRenderPipeline({
+      layout: 'auto',
+      vertex: { module, entryPoint: m.render.vertex, constants: m.constants },
+      fragment: { module, entryPoint: m.render.fragment, constants: m.constants, targets: [{ format: 'rgba8unorm', blend: { color: { srcFactor: 'src-alpha', dstFactor: 'one-minus-src-alpha' }, alpha: { srcFactor: 'one', dstFactor: 'one-minus-src-alpha' } } }] },
+      multisample: { count: 4 },
+    });
+    const e = await device.popErrorScope();
+    if (e) errs.push(`render pipeline: ${e.message}`);
   }
   const e = await device.popErrorScope();
   if (e) errs.push(e.message);
