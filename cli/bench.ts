@@ -46,7 +46,13 @@ export async function benchCommand(argv: string[]): Promise<void> {
   }
   if (!['env', 'kernels', 'rollout', 'train', 'solve', 'presets'].includes(what)) throw new UsageError(`unknown benchmark "${what}" (available: env, kernels, rollout, train, solve, presets)`);
   const dashdash = rest.indexOf('--');
-  const own = dashdash >= 0 ? rest.slice(0, dashdash) : rest;
+  // parseArgs reads "--target-return -120" as two options; join a negative number to its flag.
+  const own: string[] = [];
+  for (const arg of dashdash >= 0 ? rest.slice(0, dashdash) : rest) {
+    const previous = own.at(-1);
+    if (/^-(\d|\.\d)/.test(arg) && previous?.startsWith('--') && !previous.includes('=')) own[own.length - 1] = `${previous}=${arg}`;
+    else own.push(arg);
+  }
   const extra = dashdash >= 0 ? rest.slice(dashdash + 1) : [];
   let flags: Record<string, string | boolean | undefined>;
   try {

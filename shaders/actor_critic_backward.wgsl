@@ -36,8 +36,11 @@ override units_per_thread: u32 = 1u;   // 1, or 4 for H >= 256 (hidden_units_by4
 // of both paths, written once.
 override shared_trunk: u32 = 0u;
 var<workgroup> sh_x: array<vec4<f32>, CHUNK * OBS_VEC4S>;   // the chunk's network inputs, row-major
-var<workgroup> sh_dz: array<vec4<f32>, CHUNK>;   // dLoss/dlogits per row
-var<workgroup> sh_dv: array<vec4<f32>, CHUNK>;   // dLoss/dV (or dQ per action) per row
+// Per row, dLoss/dlogits (dz) and dLoss/dV or dQ per action (dv): lanes 0-1 of both in sh_grad_lo, lanes 2-3
+// in sh_grad_hi, which only envs with more than two actions read (on lavapipe every workgroup-memory lane
+// read by the row loop costs: CartPole's two-lane gradients stay one vec4 per row).
+var<workgroup> sh_grad_lo: array<vec4<f32>, CHUNK>;   // (dz.x, dz.y, dv.x, dv.y)
+var<workgroup> sh_grad_hi: array<vec4<f32>, CHUNK>;   // (dz.z, dz.w, dv.z, dv.w)
 var<workgroup> sh_red: array<vec4<f32>, CHUNK>;
 
 fn reduce_chunk(lid: u32, v: vec4<f32>) -> vec4<f32> {
@@ -54,6 +57,14 @@ fn reduce_chunk(lid: u32, v: vec4<f32>) -> vec4<f32> {
 
 fn accumulate(index: u32, value: f32, first: bool) {
   if (first) { partials[index] = value; } else { partials[index] += value; }
+}
+
+// Row r's (dz, dv) from workgroup memory; the high lanes only where some output has them.
+fn row_grads(r: u32) -> mat2x4<f32> {
+  let lo = sh_grad_lo[r];
+  var hi = vec4<f32>(0.0);
+  if (num_actions > 2u || value_outputs > 2u) { hi = sh_grad_hi[r]; }
+  return mat2x4<f32>(vec4<f32>(lo.xy, hi.xy), vec4<f32>(lo.zw, hi.zw));
 }
 
 fn chunk_row(r: u32) -> Obs {
@@ -120,8 +131,9 @@ fn hidden_units_by1(lid: u32, base: u32, first: bool) {
     var dw2c = vec4<f32>(0.0);
     for (var r = 0u; r < CHUNK; r++) {
       let xr = chunk_row(r);
-      let gz = sh_dz[r];
-      let gv = sh_dv[r];
+      let g = row_grads(r);
+      let gz = g[0];
+      let gv = g[1];
       let pre_a = b1a + obs_dot(xr, w1a);
       let ha = activate(pre_a);
       let dha = dot_outputs(gz, w2a, num_actions) * activate_grad(pre_a, ha);
@@ -179,8 +191,9 @@ fn hidden_units_by4(lid: u32, base: u32, first: bool) {
     var dw2a = mat4x4<f32>();   // column o: d w2[:, o] of the four units
     var dw2c = mat4x4<f32>();
     for (var r = 0u; r < CHUNK; r++) {
-      let gz = sh_dz[r];
-      let gv = sh_dv[r];
+      let g = row_grads(r);
+      let gz = g[0];
+      let gv = g[1];
       var pre_a = rta[0];
       var pre_c = rtc[0];
       for (var k = 0u; k < OBS_VEC4S; k++) {
@@ -281,8 +294,8 @@ fn actorCriticBackward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_inv
       }
     }
     for (var k = 0u; k < OBS_VEC4S; k++) { sh_x[lid * OBS_VEC4S + k] = x[k]; }
-    sh_dz[lid] = dz;
-    sh_dv[lid] = dv;
+    sh_grad_lo[lid] = vec4<f32>(dz.xy, dv.xy);
+    sh_grad_hi[lid] = vec4<f32>(dz.zw, dv.zw);
     db2a += dz;
     db2c += dv;
     workgroupBarrier();
