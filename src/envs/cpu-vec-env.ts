@@ -33,6 +33,7 @@ export class CpuVecEnv {
   private readonly out: CpuStep = { reward: 0, terminated: false };
   private readonly scratch: Float64Array | Float32Array;
   private readonly scratchObs: Float64Array | Float32Array;
+  private readonly scratchAction: Float64Array;
   private readonly S: number;
   private readonly O: number;
   private readonly D: number;
@@ -48,6 +49,7 @@ export class CpuVecEnv {
     this.states = new Arr(numEnvs * this.S);
     this.scratch = new Arr(this.S);
     this.scratchObs = new Arr(this.O);
+    this.scratchAction = new Float64Array(this.D);
     this.result = {
       obs: new Arr(numEnvs * this.O),
       rewards: new Float64Array(numEnvs),
@@ -86,12 +88,13 @@ export class CpuVecEnv {
   /** Steps every env (Discrete: one index each; Box: [N × D] floats); the result arrays are reused. */
   step(actions: ArrayLike<number>): CpuStepResult {
     const { obs, finalObs, rewards, terminated, truncated } = this.result;
-    const { out, scratch: s, scratchObs: o, S, O, D } = this;
+    const { out, scratch: s, scratchObs: o, scratchAction: a, S, O, D } = this;
     const box = this.spec.actionSpace.type === 'Box';
     for (let i = 0; i < this.numEnvs; i++) {
       // Through scratch arrays: a subarray per env and step would dominate the reference's time.
       for (let k = 0; k < S; k++) s[k] = this.states[i * S + k];
-      const action = box ? Array.prototype.slice.call(actions, i * D, (i + 1) * D) : actions[i];
+      if (box) for (let k = 0; k < D; k++) a[k] = actions[i * D + k];
+      const action = box ? a : actions[i];
       this.cpu.step(s, action, this.precision, out);
       for (let k = 0; k < S; k++) this.states[i * S + k] = s[k];
       this.cpu.observe(s, o, this.precision);
