@@ -7,13 +7,15 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, TORCH_TENSOR_NAMES, type Checkpoint } from '../src/checkpoint.ts';
-import { CONFIG_SCHEMA, ConfigError, defaultConfig, kebab, parseField, validateConfig, type TrainConfig } from '../src/config.ts';
+import { agentSeed, CONFIG_SCHEMA, ConfigError, defaultConfig, kebab, parseField, validateConfig, type ConfigField, type TrainConfig } from '../src/config.ts';
 import { GpuError, TrainingSession, evaluate, type TrainMetrics } from '../src/trainer/train.ts';
 import { readBuffer } from '../src/gpu/kernel.ts';
 import { maxTrainEnvs, METRIC_SLOTS, NUM_METRICS } from '../src/trainer/gpu-trainer.ts';
 import { envSpec } from '../src/envs/registry.ts';
 import { checkUserEnv, ENV_MODULE_FLAG_DOC, loadEnvModule } from './env-module.ts';
+import { Sb3Scalars } from '../src/tensorboard.ts';
 import { writeFileAtomic } from './files.ts';
+import { TensorBoardWriter } from './tensorboard.ts';
 import { writePlots } from './plots.ts';
 import { openGpu, UsageError } from './util.ts';
 
@@ -90,7 +92,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
       if (named !== undefined && named !== spec.id) throw new ConfigError(`--env ${String(named)} conflicts with --env-module ${values['env-module']}, whose env is "${spec.id}"`);
       fromFlags.env = spec.id;
     }
-    for (const name of Object.keys(CONFIG_SCHEMA) as (keyof TrainConfig)[]) {
+    for (const name of Object.keys(CONFIG_SCHEMA) as ConfigField[]) {
       const text = values[kebab(name)];
       if (typeof text === 'string') fromFlags[name] = parseField(name, text);
     }
@@ -208,6 +210,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     truncateLog(join(runDir, 'metrics.jsonl'), (line) => (JSON.parse(line) as TrainMetrics).updates <= upTo);
     truncateLog(episodesCsv, (line, i) => i === 0 || Number(line.split(',')[0]) <= upTo);
   }
+  const tensorboard = new TensorBoardWriter(runDir);
+  const sb3 = new Sb3Scalars();
   const csv = createWriteStream(metricsCsv, { flags: 'a' });
   const jsonl = createWriteStream(join(runDir, 'metrics.jsonl'), { flags: 'a' });
   const episodes = createWriteStream(episodesCsv, { flags: 'a' });
@@ -238,6 +242,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       csv.write(`${METRIC_COLUMNS.map((k) => (Number.isFinite(m[k]) ? String(m[k]) : '')).join(',')}\n`);
       jsonl.write(`${JSON.stringify(m)}\n`);
       episodes.write(newReturns.flatMap((returns, agent) => returns.map((r) => `${m.updates},${agent},${r}\n`)).join(''));
+      tensorboard.scalars(m.globalStep, sb3.of(m));
       if (bar) bar.update(Math.min(m.globalStep, config.totalSteps), { sps: Math.round(m.sps), ret: m.meanReturn100.toFixed(1) });
       else if (m.wallSeconds - lastLog >= 2) {
         lastLog = m.wallSeconds;
@@ -297,6 +302,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const evaluation = config.evalEpisodes > 0 ? await evaluate(ctx, session.trainer, config.evalEpisodes, false) : null;
   const wallSeconds = process.uptime();
   await Promise.all([csv, jsonl, episodes].map((stream) => new Promise((r) => stream.end(r))));
+  tensorboard.close();
   if (args.plots) {
     const rows = readFileSync(episodesCsv, 'utf8').trim().split('\n').slice(1).map((line) => line.split(',').map(Number));
     const perAgent = Array.from({ length: config.numAgents }, (_, a) => rows.filter((r) => r[1] === a).map((r) => r[2]));
@@ -316,7 +322,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     ...(config.numAgents > 1
       ? {
           agents: Array.from({ length: config.numAgents }, (_, a) => ({
-            seed: (config.seed + a) >>> 0,
+            seed: agentSeed(config, a),
             solvedAtStep: session.solvedAtStep[a],
             meanReturn100: Number(session.agentMeanReturn100(a).toFixed(2)),
             evalMeanReturn: evaluation ? Number(evaluation.perAgent[a].meanReturn.toFixed(2)) : null,

@@ -29,6 +29,7 @@
 @group(0) @binding(7) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(8) var<storage, read> metrics: array<f32>;
 @group(0) @binding(9) var<storage, read> norm_stats: array<vec4<f32>>;
+@group(0) @binding(10) var<uniform> agents: array<AgentParams, MAX_AGENTS>;
 
 const CHUNK: u32 = 64u;   // = the workgroup size of this entry point
 override units_per_thread: u32 = 1u;   // 1, or 4 for H >= 256 (hidden_units_by4)
@@ -257,6 +258,7 @@ fn actorCriticBackward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_inv
   let inv_weight = 1.0 / max(metrics[metric(agent, M_WEIGHT_SUM)], 1.0);
   let adv_mean = metrics[metric(agent, M_ADV_MEAN)];
   let adv_scale = 1.0 / (metrics[metric(agent, M_ADV_STD)] + 1e-8);
+  let hp = agents[agent];
   var loss_sums = vec3<f32>(0.0);   // weighted sums of policy loss, value loss, entropy
   var db2a = vec4<f32>(0.0);        // actor.b2 gradient (A lanes)
   var db2c = vec4<f32>(0.0);        // critic.b2 gradient (V lanes)
@@ -278,7 +280,7 @@ fn actorCriticBackward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_inv
         x = normalize_obs_of(agent, raw);
         let action = step_info[row] & 0xffu;
         var adv = tg.x;
-        if (train.normalize_advantage == 1u) { adv = (adv - adv_mean) * adv_scale; }
+        if (hp.normalize_advantage == 1u) { adv = (adv - adv_mean) * adv_scale; }
         var z = vec4<f32>(0.0);
         for (var a = 0u; a < num_actions; a++) { z[a] = logits_buf[row * num_actions + a]; }
         let logp = log_softmax(z);
@@ -286,9 +288,9 @@ fn actorCriticBackward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_inv
         let entropy = -dot_outputs(p, logp, num_actions);
         let onehot = select(vec4<f32>(0.0), vec4<f32>(1.0), vec4<u32>(0u, 1u, 2u, 3u) == vec4<u32>(action));
         let scale = tg.z * inv_weight;
-        dz = scale * (-adv * (onehot - p) + train.ent_coef * p * (logp + entropy));
+        dz = scale * (-adv * (onehot - p) + hp.ent_coef * p * (logp + entropy));
         let err = value_buf[row].x - tg.y;
-        let dvalue = scale * 2.0 * train.vf_coef * err;
+        let dvalue = scale * 2.0 * hp.vf_coef * err;
         dv = select(vec4<f32>(dvalue, 0.0, 0.0, 0.0), onehot * dvalue, value_outputs > 1u);
         loss_sums += tg.z * vec3<f32>(-adv * logp[action], err * err, entropy);
       }

@@ -9,12 +9,13 @@
 //
 // Buffers (rows as rollout.wgsl, agent-major): step_info [G×T×N] read, value_buf [G×T×N + G×N] read,
 // targets [G×T×N] vec4 overwritten (A_t, R_t, weight, 0), metrics of each agent: M_WEIGHT_SUM,
-// M_ADV_MEAN, M_ADV_STD, M_EXPLAINED_VAR overwritten.
+// M_ADV_MEAN, M_ADV_STD, M_EXPLAINED_VAR overwritten; agents [G] AgentParams uniform (gamma, lambda).
 
 @group(0) @binding(1) var<storage, read> step_info: array<u32>;
 @group(0) @binding(2) var<storage, read> value_buf: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> targets: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> metrics: array<f32>;
+@group(0) @binding(5) var<uniform> agents: array<AgentParams, MAX_AGENTS>;
 
 @compute @workgroup_size(workgroup_size)
 fn computeAdvantages(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -24,7 +25,9 @@ fn computeAdvantages(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invoc
   let steps = train.n_steps;
   if (slot >= num_agents * n) { return; }
   let first_row = (slot / n) * rows_per_agent() + slot % n;
-  let lambda = select(train.gae_lambda, 0.0, algo == ALGO_TDAC);
+  let hp = agents[slot / n];
+  let gamma = hp.gamma;
+  let lambda = select(hp.gae_lambda, 0.0, algo == ALGO_TDAC);
   var next_value = value_buf[num_agents * rows_per_agent() + slot].x;
   var next_adv = 0.0;
   var mc_return = 0.0;
@@ -43,17 +46,17 @@ fn computeAdvantages(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invoc
     var out: vec4<f32>;
     if (algo == ALGO_REINFORCE) {
       if (terminated || truncated) {
-        mc_return = reward + train.gamma * next;
+        mc_return = reward + gamma * next;
         mc_valid = true;
       } else {
-        mc_return = reward + train.gamma * mc_return;
+        mc_return = reward + gamma * mc_return;
       }
       out = vec4<f32>(mc_return - value, mc_return, select(0.0, 1.0, mc_valid), 0.0);
     } else if (algo == ALGO_QAC) {
-      out = vec4<f32>(value, reward + train.gamma * next, 1.0, 0.0);
+      out = vec4<f32>(value, reward + gamma * next, 1.0, 0.0);
     } else {
-      let delta = reward + train.gamma * next - value;
-      let adv = delta + train.gamma * lambda * select(next_adv, 0.0, terminated || truncated);
+      let delta = reward + gamma * next - value;
+      let adv = delta + gamma * lambda * select(next_adv, 0.0, terminated || truncated);
       next_adv = adv;
       out = vec4<f32>(adv, adv + value, 1.0, 0.0);
     }

@@ -20,6 +20,7 @@
 @group(0) @binding(5) var<storage, read> partials: array<f32>;
 @group(0) @binding(6) var<storage, read_write> metrics: array<f32>;
 @group(0) @binding(7) var<storage, read_write> packed_out: array<vec4<f32>>;
+@group(0) @binding(8) var<uniform> agents: array<AgentParams, MAX_AGENTS>;
 
 @compute @workgroup_size(workgroup_size)
 fn reduceGradients(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -66,7 +67,8 @@ fn gradNorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
     if (is_nonfinite(norm)) { flag |= 2u; }
     if (is_nonfinite(red[0].y)) { flag |= 4u; }
     var scale = 1.0;
-    if (train.max_grad_norm > 0.0 && flag == 0u) { scale = min(1.0, train.max_grad_norm / (norm + 1e-6)); }
+    let max_norm = agents[agent].max_grad_norm;
+    if (max_norm > 0.0 && flag == 0u) { scale = min(1.0, max_norm / (norm + 1e-6)); }
     metrics[metric(agent, M_GRAD_NORM)] = norm;
     metrics[metric(agent, M_NONFINITE)] = f32(flag);
     metrics[metric(agent, M_CLIP_SCALE)] = scale;
@@ -84,16 +86,17 @@ fn optimizerStep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
   let agent = p / num_params;
   if (metrics[metric(agent, M_NONFINITE)] != 0.0) { return; }
   let g = grads[p] * metrics[metric(agent, M_CLIP_SCALE)];
+  let hp = agents[agent];
   if (train.optimizer == 0u) {
-    let m = opt_m[p] + train.one_minus_beta1 * (g - opt_m[p]);
-    let v = opt_v[p] * train.beta2 + train.one_minus_beta2 * g * g;
+    let m = opt_m[p] + hp.one_minus_beta1 * (g - opt_m[p]);
+    let v = opt_v[p] * hp.beta2 + hp.one_minus_beta2 * g * g;
     opt_m[p] = m;
     opt_v[p] = v;
-    net_params[p] -= train.step_size * (m / (sqrt(v) / train.bias_correction2_sqrt + train.eps));
+    net_params[p] -= hp.step_size * (m / (sqrt(v) / hp.bias_correction2_sqrt + hp.eps));
   } else {
-    let v = opt_v[p] * train.beta2 + train.one_minus_beta2 * g * g;
+    let v = opt_v[p] * hp.beta2 + hp.one_minus_beta2 * g * g;
     opt_v[p] = v;
-    net_params[p] -= train.step_size * (g / (sqrt(v) + train.eps));
+    net_params[p] -= hp.step_size * (g / (sqrt(v) + hp.eps));
   }
 }
 

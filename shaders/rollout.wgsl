@@ -17,6 +17,7 @@
 //                                    rows G*T*N + slot hold the bootstrap value of s_T
 //   stats      [G] EpisodeStats      accumulated (raw rewards)
 //   norm_stats [G × (2·OV + 1)] vec4 read: the running statistics, frozen for the update
+//   agents     [G] AgentParams       uniform: each agent's seed and discount
 // evaluatePolicy runs one fresh episode per invocation (K = train.num_envs per agent) and writes
 // (return, length) to value_buf[agent * K + episode].
 
@@ -28,6 +29,9 @@
 @group(0) @binding(6) var<storage, read_write> value_buf: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> stats: array<EpisodeStats>;
 @group(0) @binding(8) var<storage, read> norm_stats: array<vec4<f32>>;
+@group(0) @binding(9) var<uniform> agents: array<AgentParams, MAX_AGENTS>;
+
+fn agent_seed(agent: u32) -> u32 { return agents[agent].seed; }
 
 // Inverse CDF of the categorical distribution at u in [0, 1): the first a < A − 1 with u < Σ_{k≤a} p_k.
 fn sample_action(logp: vec4<f32>, u: f32) -> u32 {
@@ -78,7 +82,7 @@ fn advance(agent: u32, env: u32, t: u32, slot: ptr<function, EnvSlot>, raw: Obs,
   var discounted = 0.0;
   if (normalize_reward == 1u) {
     // VecNormalize's `returns`: reset at every episode end, the truncated ones too (reset_slot).
-    (*slot).c.discounted_return = (*slot).c.discounted_return * train.gamma + step.reward;
+    (*slot).c.discounted_return = (*slot).c.discounted_return * agents[agent].gamma + step.reward;
     discounted = (*slot).c.discounted_return;
   }
   let bits = done_bits(step, (*slot).c);

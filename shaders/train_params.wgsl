@@ -70,37 +70,50 @@ const NUM_METRICS: u32 = 16u;
 const NORM_EPS: f32 = 1e-8;
 const NORM_CLIP: f32 = 10.0;
 
+// What every agent shares, written by the host before each update.
 struct TrainParams {
   num_envs: u32,
   n_steps: u32,
-  seed: u32,
+  _unused_seed: u32,      // agent seeds live in AgentParams
   update: u32,            // update index: keys the action RNG together with the step
-  ent_coef: f32,
-  vf_coef: f32,
-  gamma: f32,
-  gae_lambda: f32,
-  max_grad_norm: f32,     // <= 0: no clipping
-  normalize_advantage: u32,
   num_groups: u32,        // workgroups of actorCriticBackward (and rows of the partial-gradient buffer)
   greedy: u32,            // evaluation: argmax instead of sampling
-  // Optimizer, precomputed on the host in f64 the way PyTorch does (src/cpu/optimizer.ts):
-  step_size: f32,         // Adam: lr / (1 - beta1^t); RMSprop: lr
-  bias_correction2_sqrt: f32,
-  beta1: f32,
-  beta2: f32,             // RMSprop: alpha
-  eps: f32,
   optimizer: u32,         // 0 Adam, 1 RMSprop
-  one_minus_beta1: f32,   // from the host in f64: 1 - beta1 rounded once, as PyTorch's Python float
-  one_minus_beta2: f32,
+  _pad: u32,
   // Running statistics merge of this update (normalize.wgsl), from the host in f64: with c the count so
   // far and B the rollout's rows, B / (c + B) and c / (c + B).
   norm_weight_new: f32,
   norm_weight_old: f32,
 }
 
+// What may differ per agent (a hyper-parameter sweep trains G settings side by side): every scalar that
+// changes no buffer's shape. Written by the host before each update, in f64 where PyTorch computes in
+// Python floats (src/cpu/optimizer.ts), from config.agents[a] over the shared config (src/config.ts
+// agentConfig). The kernels that need it declare `agents: array<AgentParams, MAX_AGENTS>` as a uniform.
+struct AgentParams {
+  seed: u32,              // keys the agent's resets and action sampling (evaluation: its evaluation seed)
+  normalize_advantage: u32,
+  ent_coef: f32,
+  vf_coef: f32,
+  gamma: f32,
+  gae_lambda: f32,
+  max_grad_norm: f32,     // <= 0: no clipping
+  step_size: f32,         // Adam: lr / (1 - beta1^t); RMSprop: lr (the agent's schedule at this update)
+  bias_correction2_sqrt: f32,
+  beta2: f32,             // RMSprop: alpha
+  eps: f32,
+  one_minus_beta1: f32,   // 1 - beta1 rounded once, as PyTorch's Python float
+  one_minus_beta2: f32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+// 64 KiB, WebGPU's default maxUniformBufferBindingSize: 1024 agents of 64 bytes.
+const MAX_AGENTS: u32 = 1024u;
+
 @group(0) @binding(0) var<uniform> train: TrainParams;
 
-fn agent_seed(agent: u32) -> u32 { return train.seed + agent; }
 fn rows_per_agent() -> u32 { return train.num_envs * train.n_steps; }
 fn metric(agent: u32, slot: u32) -> u32 { return agent * NUM_METRICS + slot; }
 

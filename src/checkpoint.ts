@@ -20,7 +20,7 @@
  * JSON {path, code, descriptor} of its module, so the checkpoint trains, evaluates and plays on anywhere:
  * decoding registers it. Pure: no fs, so the browser demo reads and writes the same bytes.
  */
-import { netShapeOf, validateConfig, type TrainConfig } from './config.ts';
+import { agentConfig, netShapeOf, validateConfig, type TrainConfig } from './config.ts';
 import { BUILTIN_ENV_IDS, envSpec, registerEnv } from './envs/registry.ts';
 import { slotWords, type EnvSpec } from './envs/types.ts';
 import { descriptorOf, hasDescriptorHeader, parseEnvModule } from './envs/user-module.ts';
@@ -283,4 +283,29 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     }
   }
   return { config, update, envSteps, params, optM, optV, envSlots, normStats, recentReturns };
+}
+
+/**
+ * Agent `agent` of a checkpoint of several, as a checkpoint of its own (numAgents 1, its settings folded
+ * into the config): it evaluates and resumes alone exactly as it would have gone on in the group, since
+ * the agents of one run never mix (a sweep writes one per agent).
+ */
+export function agentCheckpoint(ckpt: Checkpoint, agent: number): Checkpoint {
+  const g = ckpt.config.numAgents;
+  if (!Number.isInteger(agent) || agent < 0 || agent >= g) throw new RangeError(`agent ${agent} of a checkpoint of ${g} agents`);
+  const config = agentConfig(ckpt.config, agent);
+  const spec = envSpec(config.env);
+  const p = paramLayout(netShapeOf(config)).total;
+  const part = <T extends Float32Array | Uint32Array>(data: T, per: number) => data.slice(agent * per, (agent + 1) * per) as T;
+  return {
+    config,
+    update: ckpt.update,
+    envSteps: ckpt.envSteps,
+    params: part(ckpt.params, p),
+    optM: part(ckpt.optM, p),
+    optV: part(ckpt.optV, p),
+    envSlots: ckpt.envSlots ? part(ckpt.envSlots, config.numEnvs * slotWords(spec)) : null,
+    normStats: ckpt.normStats ? part(ckpt.normStats, normStatsLength(spec.observationSize)) : null,
+    recentReturns: [ckpt.recentReturns[agent] ?? []],
+  };
 }

@@ -20,6 +20,7 @@ export interface TrainConfig {
   nSteps: number;
   totalSteps: number;
   targetReturn: number | null;
+  stopOnTarget: boolean;
   hidden: number;
   activation: 'relu' | 'tanh';
   sharedTrunk: boolean;
@@ -41,6 +42,46 @@ export interface TrainConfig {
   optimizerEps: number;
   metricsEvery: number;
   evalEpisodes: number;
+  /**
+   * Per-agent settings (length numAgents): agent a trains with this config overridden by agents[a], as
+   * `train` with those settings alone would (a hyper-parameter sweep). Absent: every agent shares the
+   * config and agent a's seed is seed + a. Not a CLI flag; `webgpu-rl sweep` sets it.
+   */
+  agents?: AgentSettings[];
+}
+
+/**
+ * The fields that may differ between the agents of one run: every scalar that changes no buffer's shape
+ * (the kernels read them per agent). The rest (env, algo, numEnvs, nSteps, network, …) is shared.
+ */
+export const AGENT_FIELDS = [
+  'seed',
+  'learningRate',
+  'lrSchedule',
+  'gamma',
+  'gaeLambda',
+  'entCoef',
+  'vfCoef',
+  'maxGradNorm',
+  'normalizeAdvantage',
+  'adamBeta1',
+  'adamBeta2',
+  'rmspropAlpha',
+  'optimizerEps',
+  'targetReturn',
+] as const satisfies readonly (keyof TrainConfig)[];
+export type AgentField = (typeof AGENT_FIELDS)[number];
+export type AgentSettings = Partial<Pick<TrainConfig, AgentField>>;
+
+/** Agent a's seed: its own setting, or seed + a. */
+export function agentSeed(config: Pick<TrainConfig, 'seed' | 'agents'>, agent: number): number {
+  return (config.agents?.[agent]?.seed ?? config.seed + agent) >>> 0;
+}
+
+/** The config agent a trains with: the shared one with its settings applied (numAgents 1, no agents list). */
+export function agentConfig(config: TrainConfig, agent: number): TrainConfig {
+  const { agents, ...shared } = config;
+  return { ...shared, ...agents?.[agent], seed: agentSeed(config, agent), numAgents: 1 };
 }
 
 interface FieldBase {
@@ -53,7 +94,10 @@ export type FieldSpec =
   | (FieldBase & { kind: 'optionalFloat'; default: null })
   | (FieldBase & { kind: 'bool'; default: boolean });
 
-export const CONFIG_SCHEMA: { [K in keyof TrainConfig]: FieldSpec } = {
+/** The config's fields that are options (flags, controls, table rows): all but the per-agent list. */
+export type ConfigField = Exclude<keyof TrainConfig, 'agents'>;
+
+export const CONFIG_SCHEMA: { [K in ConfigField]: FieldSpec } = {
   env: {
     kind: 'choice',
     // Every id of the registry, read when asked: a user's env registered at run time is a valid choice too.
@@ -74,7 +118,7 @@ export const CONFIG_SCHEMA: { [K in keyof TrainConfig]: FieldSpec } = {
   numAgents: {
     kind: 'int',
     min: 1,
-    max: 4096,
+    max: 1024,
     default: 1,
     doc: 'G: independent agents trained side by side in the same dispatches, agent a seeded with seed + a (numEnvs envs each)',
   },
@@ -84,6 +128,11 @@ export const CONFIG_SCHEMA: { [K in keyof TrainConfig]: FieldSpec } = {
     kind: 'optionalFloat',
     default: null,
     doc: "stop once the mean return of the last 100 episodes reaches this (default: the env's threshold; none for Pendulum-v1: train to total-steps)",
+  },
+  stopOnTarget: {
+    kind: 'bool',
+    default: true,
+    doc: 'stop once every agent reached the target (false: train to total-steps, still recording when each agent reached it)',
   },
   hidden: {
     kind: 'int',
@@ -162,7 +211,7 @@ export function kebab(name: string): string {
 }
 
 /** Parses and checks one field from text (a CLI flag or a control); throws ConfigError with one line. */
-export function parseField<K extends keyof TrainConfig>(name: K, text: string): TrainConfig[K] {
+export function parseField<K extends ConfigField>(name: K, text: string): TrainConfig[K] {
   const spec = CONFIG_SCHEMA[name];
   const flag = `--${kebab(name)}`;
   switch (spec.kind) {
@@ -181,7 +230,7 @@ export function parseField<K extends keyof TrainConfig>(name: K, text: string): 
   }
 }
 
-function checkNumber(name: keyof TrainConfig, value: number): number {
+function checkNumber(name: ConfigField, value: number): number {
   const spec = CONFIG_SCHEMA[name];
   const flag = `--${kebab(name)}`;
   if (spec.kind !== 'int' && spec.kind !== 'float' && spec.kind !== 'optionalFloat') return value;
@@ -200,8 +249,12 @@ export function validateConfig(partial: Partial<Record<keyof TrainConfig, unknow
   const env = CONFIG_SCHEMA.env.kind === 'choice' && CONFIG_SCHEMA.env.choices.includes(partial.env as string) ? (partial.env as string) : undefined;
   const config = defaultConfig(algo, env);
   for (const [key, raw] of Object.entries(partial)) {
+    if (key === 'agents' && raw !== undefined) {
+      config.agents = validateAgents(raw);
+      continue;
+    }
     if (!(key in CONFIG_SCHEMA)) throw new ConfigError(`unknown config field "${key}"`);
-    const name = key as keyof TrainConfig;
+    const name = key as ConfigField;
     const spec = CONFIG_SCHEMA[name];
     if (raw === null && spec.kind === 'optionalFloat') {
       (config as unknown as Record<string, unknown>)[name] = null;
@@ -212,9 +265,35 @@ export function validateConfig(partial: Partial<Record<keyof TrainConfig, unknow
     if (spec.kind === 'choice' && !spec.choices.includes(raw as string)) throw new ConfigError(`--${kebab(name)} must be one of ${spec.choices.join(', ')}; got "${raw}"`);
     (config as unknown as Record<string, unknown>)[name] = expected === 'number' ? checkNumber(name, raw as number) : raw;
   }
+  if (config.agents && config.agents.length !== config.numAgents) {
+    throw new ConfigError(`config field "agents" lists ${config.agents.length} agents' settings; numAgents is ${config.numAgents}`);
+  }
   checkTrainable(config);
   checkAgentsFit(config);
   return config;
+}
+
+/** Checks per-agent settings: an array of objects of AGENT_FIELDS, each value valid for its field. */
+function validateAgents(raw: unknown): AgentSettings[] {
+  if (!Array.isArray(raw)) throw new ConfigError('config field "agents" must be an array of per-agent settings');
+  return raw.map((entry, a) => {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new ConfigError(`agents[${a}] must be an object`);
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(entry)) {
+      if (!(AGENT_FIELDS as readonly string[]).includes(key)) throw new ConfigError(`agents[${a}]: "${key}" cannot differ per agent (fields that can: ${AGENT_FIELDS.join(', ')})`);
+      const name = key as AgentField;
+      const spec = CONFIG_SCHEMA[name];
+      if (value === null && spec.kind === 'optionalFloat') {
+        out[name] = null;
+        continue;
+      }
+      const expected = spec.kind === 'choice' ? 'string' : spec.kind === 'bool' ? 'boolean' : 'number';
+      if (typeof value !== expected) throw new ConfigError(`agents[${a}].${key} must be a ${expected}; got ${JSON.stringify(value)}`);
+      if (spec.kind === 'choice' && !spec.choices.includes(value as string)) throw new ConfigError(`agents[${a}].${key} must be one of ${spec.choices.join(', ')}; got "${value}"`);
+      out[name] = expected === 'number' ? checkNumber(name, value as number) : value;
+    }
+    return out as AgentSettings;
+  });
 }
 
 /** The README's option table, generated from CONFIG_SCHEMA (test/readme.test.ts keeps them in sync). */

@@ -28,12 +28,17 @@ export {
   resolveConfig,
   validateConfig,
   checkTrainable,
+  agentConfig,
+  agentSeed,
+  AGENT_FIELDS,
   ConfigError,
   type Algo,
+  type AgentField,
+  type AgentSettings,
   type TrainConfig,
 } from './config.ts';
 export { train, evaluate, TrainingSession, DeviceLostError, GpuError, type TrainMetrics, type TrainResult, type TrainHooks, type TrainState, type EvalResult } from './trainer/train.ts';
 export { GpuTrainer, maxTrainEnvs, UPDATE_PHASES, type Phase } from './trainer/gpu-trainer.ts';
-export { encodeCheckpoint, decodeCheckpoint, CheckpointError, CHECKPOINT_FORMAT, type Checkpoint } from './checkpoint.ts';
+export { encodeCheckpoint, decodeCheckpoint, agentCheckpoint, CheckpointError, CHECKPOINT_FORMAT, type Checkpoint } from './checkpoint.ts';
 export { paramLayout, type NetShape, type ParamLayout } from './model/layout.ts';
 export { LinearOp, type LinearBinding, type LinearBuffers, type LinearDims } from './ops/linear.ts';

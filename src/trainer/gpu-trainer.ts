@@ -13,7 +13,8 @@
  * against the env interface (shaders/env_interface.wgsl): the env's module is the first part of each.
  */
 import { initParams } from '../cpu/init.ts';
-import { checkAgentsFit, checkTrainable, netShapeOf, packedLayout, PACKED_WEIGHT_ROWS, type TrainConfig } from '../config.ts';
+import { agentConfig, agentSeed, checkAgentsFit, checkTrainable, netShapeOf, packedLayout, PACKED_WEIGHT_ROWS, type TrainConfig } from '../config.ts';
+import { learningRateAt } from '../cpu/update.ts';
 import { envSpec } from '../envs/registry.ts';
 import { slotWords, type EnvSpec } from '../envs/types.ts';
 import { envConstants, envModulePart } from '../envs/vec-env.ts';
@@ -44,7 +45,10 @@ export const METRIC_SLOTS = {
 export const NUM_METRICS = 16;
 export const STATS_RING = 256;
 export const STATS_BYTES = 16 + STATS_RING * 4;
-const UNIFORM_BYTES = 96;
+const UNIFORM_BYTES = 48;
+/** train_params.wgsl AgentParams: 16 words per agent, MAX_AGENTS of them in one 64 KiB uniform buffer. */
+const AGENT_PARAM_WORDS = 16;
+export const MAX_AGENTS = 1024;
 /** shaders/network.wgsl's PACKED_VEC4S × 16: the packed weights of every agent. */
 const PACKED_BYTES = PACKED_WEIGHT_ROWS * 16;
 /** RunningMeanStd's initial count (its epsilon): the running statistics start at mean 0, variance 1. */
@@ -106,28 +110,28 @@ export function trainerKernelSpecs(config: TrainConfig, layout: ParamLayout, spe
     rollout: {
       label: 'rollout',
       stems: [...envParts, 'train_params', 'network', 'rollout'],
-      bindings: ['uniform', 'uniform', S, S, S, S, S, S, R],
+      bindings: ['uniform', 'uniform', S, S, S, S, S, S, R, 'uniform'],
       entryPoints: ['rolloutCollect', 'rolloutCollect4', 'rolloutReset', 'evaluatePolicy'],
       constants: { ...trainConstants, ...envConstants(spec) },
     },
     advantages: {
       label: 'advantages',
       stems: [...envParts, 'train_params', 'advantages'],
-      bindings: ['uniform', R, R, S, S],
+      bindings: ['uniform', R, R, S, S, 'uniform'],
       entryPoints: ['computeAdvantages', 'advantageMoments'],
       constants: trainConstants,
     },
     backward: {
       label: 'actorCriticBackward',
       stems: [...envParts, 'train_params', 'network', 'actor_critic_backward'],
-      bindings: ['uniform', 'uniform', R, R, R, R, R, S, R, R],
+      bindings: ['uniform', 'uniform', R, R, R, R, R, S, R, R, 'uniform'],
       entryPoints: ['actorCriticBackward'],
       constants: { ...trainConstants, units_per_thread: config.hidden >= 256 ? 4 : 1, shared_trunk: config.sharedTrunk ? 1 : 0 },
     },
     optimizer: {
       label: 'optimizer',
       stems: [...envParts, 'train_params', 'optimizer'],
-      bindings: ['uniform', S, S, S, S, R, S, S],
+      bindings: ['uniform', S, S, S, S, R, S, S, 'uniform'],
       entryPoints: ['reduceGradients', 'gradNorm', 'optimizerStep', 'packWeights'],
       constants: trainConstants,
     },
@@ -170,12 +174,13 @@ export class GpuTrainer {
   /** Words of one env slot (the env's state, then its counters). */
   readonly slotWords: number;
   readonly buffers: Record<
-    'uniform' | 'packed' | 'params' | 'grads' | 'optM' | 'optV' | 'envs' | 'obs' | 'stepInfo' | 'logits' | 'values' | 'targets' | 'partials' | 'metrics' | 'stats' | 'norm',
+    'uniform' | 'agents' | 'packed' | 'params' | 'grads' | 'optM' | 'optV' | 'envs' | 'obs' | 'stepInfo' | 'logits' | 'values' | 'targets' | 'partials' | 'metrics' | 'stats' | 'norm',
     GPUBuffer
   >;
   private readonly kernels: Record<KernelName, Kernel>;
   private readonly groups: Record<KernelName, GPUBindGroup>;
   private readonly uniformData = new ArrayBuffer(UNIFORM_BYTES);
+  private readonly agentData: ArrayBuffer;
 
   constructor(readonly ctx: GpuContext, readonly config: TrainConfig) {
     const { numEnvs: n, nSteps: t, numAgents: g } = config;
@@ -193,12 +198,15 @@ export class GpuTrainer {
     this.layout = paramLayout(this.shape);
     this.slotWords = slotWords(this.env);
     this.numRows = n * t;
+    this.agentData = new ArrayBuffer(g * AGENT_PARAM_WORDS * 4);
     this.backwardGroups = Math.min(MAX_BACKWARD_GROUPS, Math.ceil(this.numRows / BACKWARD_CHUNK));
     const p = this.layout.total * g;
     const rows = this.numRows * g;
     const storage = (label: string, bytes: number) => createStorageBuffer(ctx, `trainer.${label}`, bytes);
     this.buffers = {
       uniform: createUniformBuffer(ctx, 'trainer.uniform', UNIFORM_BYTES),
+      // Bound as array<AgentParams, MAX_AGENTS>: the binding holds all of it, whatever G is.
+      agents: createUniformBuffer(ctx, 'trainer.agents', MAX_AGENTS * AGENT_PARAM_WORDS * 4),
       // The weights repacked per hidden unit, read as a uniform buffer (shaders/network.wgsl).
       packed: ctx.device.createBuffer({ label: 'trainer.packed', size: PACKED_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC }),
       params: storage('params', p * 4),
@@ -220,10 +228,10 @@ export class GpuTrainer {
     this.kernels = mapKernels(trainerKernelSpecs(config, this.layout, this.env), (spec) => createKernel(ctx, spec));
     const b = this.buffers;
     this.groups = {
-      rollout: bindGroup(ctx, this.kernels.rollout, 'rollout', [b.uniform, b.packed, b.envs, b.obs, b.stepInfo, b.logits, b.values, b.stats, b.norm]),
-      advantages: bindGroup(ctx, this.kernels.advantages, 'advantages', [b.uniform, b.stepInfo, b.values, b.targets, b.metrics]),
-      backward: bindGroup(ctx, this.kernels.backward, 'backward', [b.uniform, b.packed, b.obs, b.stepInfo, b.logits, b.values, b.targets, b.partials, b.metrics, b.norm]),
-      optimizer: bindGroup(ctx, this.kernels.optimizer, 'optimizer', [b.uniform, b.params, b.grads, b.optM, b.optV, b.partials, b.metrics, b.packed]),
+      rollout: bindGroup(ctx, this.kernels.rollout, 'rollout', [b.uniform, b.packed, b.envs, b.obs, b.stepInfo, b.logits, b.values, b.stats, b.norm, b.agents]),
+      advantages: bindGroup(ctx, this.kernels.advantages, 'advantages', [b.uniform, b.stepInfo, b.values, b.targets, b.metrics, b.agents]),
+      backward: bindGroup(ctx, this.kernels.backward, 'backward', [b.uniform, b.packed, b.obs, b.stepInfo, b.logits, b.values, b.targets, b.partials, b.metrics, b.norm, b.agents]),
+      optimizer: bindGroup(ctx, this.kernels.optimizer, 'optimizer', [b.uniform, b.params, b.grads, b.optM, b.optV, b.partials, b.metrics, b.packed, b.agents]),
       normalize: bindGroup(ctx, this.kernels.normalize, 'normalize', [b.uniform, b.obs, b.values, b.norm]),
     };
   }
@@ -256,12 +264,12 @@ export class GpuTrainer {
     return new Float32Array(await readBuffer(this.ctx, this.buffers.norm, this.config.numAgents * normStatsFloats(this.env) * 4));
   }
 
-  /** Seeded initial parameters (src/cpu/init.ts; agent a from seed + a), zero optimizer state, every env at episode 0. */
+  /** Seeded initial parameters (src/cpu/init.ts; agent a from its seed), zero optimizer state, every env at episode 0. */
   initialize(): Float32Array {
-    const { numAgents: g, init, seed } = this.config;
+    const { numAgents: g, init } = this.config;
     const p = this.layout.total;
     const params = new Float32Array(g * p);
-    for (let a = 0; a < g; a++) initParams(params.subarray(a * p, (a + 1) * p), this.shape, init, (seed + a) >>> 0);
+    for (let a = 0; a < g; a++) initParams(params.subarray(a * p, (a + 1) * p), this.shape, init, agentSeed(this.config, a));
     this.loadState({ params, optM: new Float32Array(g * p), optV: new Float32Array(g * p) });
     this.loadNormStats(this.initialNormStats());
     const encoder = this.ctx.device.createCommandEncoder({ label: 'trainer.reset' });
@@ -305,46 +313,54 @@ export class GpuTrainer {
     this.ctx.device.queue.submit([encoder.finish()]);
   }
 
-  /** Learning rate of update `update` (0-based) under the schedule. */
-  learningRate(update: number): number {
-    const { learningRate, lrSchedule, totalSteps } = this.config;
-    if (lrSchedule === 'constant') return learningRate;
-    const totalUpdates = Math.max(1, Math.ceil(totalSteps / this.numRows));
-    return learningRate * Math.max(0, 1 - update / totalUpdates);
+  /** Agent a's learning rate at update `update` (0-based) under its schedule. */
+  learningRate(update: number, agent = 0): number {
+    return learningRateAt(agentConfig(this.config, agent), this.numRows, update);
   }
 
-  /** The per-update uniform; optimizer constants precomputed in f64 as PyTorch does. */
-  writeUniform(update: number, overrides: { numEnvs?: number; seed?: number; greedy?: boolean } = {}): void {
+  /**
+   * The per-update uniforms: what all agents share, and each agent's settings (train_params.wgsl
+   * AgentParams), optimizer constants precomputed in f64 as PyTorch does. Evaluation passes `seeds`: the
+   * seed of each agent's evaluation episodes.
+   */
+  writeUniform(update: number, overrides: { numEnvs?: number; seeds?: number[]; greedy?: boolean } = {}): void {
     const c = this.config;
     const u32 = new Uint32Array(this.uniformData);
     const f32 = new Float32Array(this.uniformData);
-    const step = update + 1;
-    const lr = this.learningRate(update);
     const adam = c.optimizer === 'adam';
     u32[0] = overrides.numEnvs ?? c.numEnvs;
     u32[1] = c.nSteps;
-    u32[2] = (overrides.seed ?? c.seed) >>> 0;
     u32[3] = update >>> 0;
-    f32[4] = c.entCoef;
-    f32[5] = c.vfCoef;
-    f32[6] = c.gamma;
-    f32[7] = c.gaeLambda;
-    f32[8] = c.maxGradNorm;
-    u32[9] = c.normalizeAdvantage ? 1 : 0;
-    u32[10] = this.backwardGroups;
-    u32[11] = overrides.greedy ? 1 : 0;
-    f32[12] = adam ? lr / (1 - c.adamBeta1 ** step) : lr;
-    f32[13] = adam ? Math.sqrt(1 - c.adamBeta2 ** step) : 1;
-    f32[14] = c.adamBeta1;
-    f32[15] = adam ? c.adamBeta2 : c.rmspropAlpha;
-    f32[16] = c.optimizerEps;
-    u32[17] = adam ? 0 : 1;
-    f32[18] = 1 - c.adamBeta1;
-    f32[19] = 1 - (adam ? c.adamBeta2 : c.rmspropAlpha);
+    u32[4] = this.backwardGroups;
+    u32[5] = overrides.greedy ? 1 : 0;
+    u32[6] = adam ? 0 : 1;
     const { weightNew, weightOld } = normMergeWeights(this.numRows, update);
-    f32[20] = weightNew;
-    f32[21] = weightOld;
+    f32[8] = weightNew;
+    f32[9] = weightOld;
     this.ctx.device.queue.writeBuffer(this.buffers.uniform, 0, this.uniformData);
+
+    const step = update + 1;
+    const au32 = new Uint32Array(this.agentData);
+    const af32 = new Float32Array(this.agentData);
+    for (let a = 0; a < c.numAgents; a++) {
+      const h = agentConfig(c, a);
+      const lr = learningRateAt(h, this.numRows, update);
+      const o = a * AGENT_PARAM_WORDS;
+      au32[o] = (overrides.seeds?.[a] ?? h.seed) >>> 0;
+      au32[o + 1] = h.normalizeAdvantage ? 1 : 0;
+      af32[o + 2] = h.entCoef;
+      af32[o + 3] = h.vfCoef;
+      af32[o + 4] = h.gamma;
+      af32[o + 5] = h.gaeLambda;
+      af32[o + 6] = h.maxGradNorm;
+      af32[o + 7] = adam ? lr / (1 - h.adamBeta1 ** step) : lr;
+      af32[o + 8] = adam ? Math.sqrt(1 - h.adamBeta2 ** step) : 1;
+      af32[o + 9] = adam ? h.adamBeta2 : h.rmspropAlpha;
+      af32[o + 10] = h.optimizerEps;
+      af32[o + 11] = 1 - h.adamBeta1;
+      af32[o + 12] = 1 - (adam ? h.adamBeta2 : h.rmspropAlpha);
+    }
+    this.ctx.device.queue.writeBuffer(this.buffers.agents, 0, this.agentData, 0, c.numAgents * AGENT_PARAM_WORDS * 4);
   }
 
   /** Encodes update `update` into `encoder`. The uniform must hold this update's values at submit. */
@@ -408,7 +424,7 @@ export class GpuTrainer {
    */
   encodeEvaluation(encoder: GPUCommandEncoder, out: GPUBuffer, numEpisodes: number): void {
     const b = this.buffers;
-    const group = bindGroup(this.ctx, this.kernels.rollout, 'evaluate', [b.uniform, b.packed, b.envs, b.obs, b.stepInfo, b.logits, out, b.stats, b.norm]);
+    const group = bindGroup(this.ctx, this.kernels.rollout, 'evaluate', [b.uniform, b.packed, b.envs, b.obs, b.stepInfo, b.logits, out, b.stats, b.norm, b.agents]);
     const pass = encoder.beginComputePass({ label: 'evaluatePolicy' });
     dispatch(pass, this.ctx, this.kernels.rollout, 'evaluatePolicy', group, this.config.numAgents * numEpisodes);
     pass.end();

@@ -3,7 +3,7 @@
  * `metricsEvery` updates, stopping at the step budget or once the last 100 episodes average the
  * target return. The loop never waits for the GPU except when every staging buffer is still in flight.
  */
-import { resolveConfig, type TrainConfig } from '../config.ts';
+import { agentConfig, agentSeed, resolveConfig, type TrainConfig } from '../config.ts';
 import type { Checkpoint } from '../checkpoint.ts';
 import { createStorageBuffer, readBuffer } from '../gpu/kernel.ts';
 import type { GpuContext } from '../platform/gpu-context.ts';
@@ -107,7 +107,10 @@ interface PendingRead {
 export class TrainingSession {
   readonly config: TrainConfig;
   readonly trainer: GpuTrainer;
+  /** Agent 0's target (the only agent's, unless --num-agents > 1). */
   readonly target: number;
+  /** Each agent's target: the mean of its last 100 returns that stops it (its own targetReturn in a sweep). */
+  readonly agentTargets: number[];
   readonly maxUpdates: number;
   update = 0;
   solved = false;
@@ -145,7 +148,8 @@ export class TrainingSession {
     this.config = resolveConfig(partialConfig);
     this.trainer = new GpuTrainer(ctx, this.config);
     // An env without a threshold (Pendulum) is never "solved": it trains to --total-steps unless given a target.
-    this.target = this.config.targetReturn ?? this.trainer.env.rewardThreshold ?? Number.POSITIVE_INFINITY;
+    this.agentTargets = Array.from({ length: this.config.numAgents }, (_, a) => agentConfig(this.config, a).targetReturn ?? this.trainer.env.rewardThreshold ?? Number.POSITIVE_INFINITY);
+    this.target = this.agentTargets[0];
     this.maxUpdates = Math.ceil(this.config.totalSteps / this.trainer.numRows);
     const g = this.config.numAgents;
     this.agentReturns = Array.from({ length: g }, () => []);
@@ -339,7 +343,7 @@ export class TrainingSession {
       while (recent.length > 100) recent.shift();
       finishedSum += finished;
       lengthSum += head[1];
-      if (!this.agentSolved[a] && recent.length >= Math.min(100, config.numEnvs) && mean(recent) >= this.target) {
+      if (!this.agentSolved[a] && recent.length >= Math.min(100, config.numEnvs) && mean(recent) >= this.agentTargets[a]) {
         this.agentSolved[a] = true;
         this.solvedAtStep[a] = (update + 1) * this.trainer.numRows;
       }
@@ -350,7 +354,7 @@ export class TrainingSession {
       }
       newReturns.push(ringReturns);
       agents.push({
-        seed: (config.seed + a) >>> 0,
+        seed: agentSeed(config, a),
         meanReturn100: mean(recent),
         episodicReturn: ringReturns.length > 0 ? mean(ringReturns) : Number.NaN,
         episodesFinished: finished,
@@ -365,7 +369,8 @@ export class TrainingSession {
     if (finishedSum > 0) this.lengths.push(lengthSum / finishedSum);
     if (!this.solved && this.agentSolved.every(Boolean)) {
       this.solved = true;
-      this.stopAtUpdate = Math.min(this.maxUpdates, update + 1 + RING_SLOTS * config.metricsEvery);
+      // --stop-on-target false (a sweep) trains every agent to its budget and only records the crossing.
+      if (config.stopOnTarget) this.stopAtUpdate = Math.min(this.maxUpdates, update + 1 + RING_SLOTS * config.metricsEvery);
     }
     const globalStep = (update + 1) * this.trainer.numRows;
     const now = performance.now();
@@ -438,11 +443,15 @@ export async function train(ctx: GpuContext, partialConfig: Partial<TrainConfig>
   };
 }
 
-/** Fresh episodes with the trainer's current parameters (numEpisodes per agent), seeded apart from training. */
-export async function evaluate(ctx: GpuContext, trainer: GpuTrainer, numEpisodes: number, greedy: boolean, seed = (trainer.config.seed ^ 0x5eed) >>> 0): Promise<EvalResult> {
+/**
+ * Fresh episodes with the trainer's current parameters (numEpisodes per agent), seeded apart from training:
+ * agent a's from its seed XOR 0x5eed, or from `seed` + a when given (eval --seed).
+ */
+export async function evaluate(ctx: GpuContext, trainer: GpuTrainer, numEpisodes: number, greedy: boolean, seed?: number): Promise<EvalResult> {
   const g = trainer.config.numAgents;
   const out = createStorageBuffer(ctx, 'evaluation', g * numEpisodes * 16);
-  trainer.writeUniform(0, { numEnvs: numEpisodes, seed, greedy });
+  const seeds = Array.from({ length: g }, (_, a) => (seed === undefined ? agentSeed(trainer.config, a) ^ 0x5eed : seed + a) >>> 0);
+  trainer.writeUniform(0, { numEnvs: numEpisodes, seeds, greedy });
   const encoder = ctx.device.createCommandEncoder({ label: 'evaluation' });
   trainer.encodeEvaluation(encoder, out, numEpisodes);
   ctx.device.queue.submit([encoder.finish()]);

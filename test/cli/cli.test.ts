@@ -1,9 +1,21 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../../src/checkpoint.ts';
+
+/** TFRecord framing (uint64 length, masked CRC, data, masked CRC) peeled off: the records' data. */
+function readTfRecords(bytes: Uint8Array): Uint8Array[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const length = Number(view.getBigUint64(at, true));
+    out.push(bytes.subarray(at + 12, at + 12 + length));
+    at += 12 + length + 4;
+  }
+  return out;
+}
 
 function cli(...args: string[]) {
   const r = spawnSync('node', ['bin/webgpu-rl.mjs', ...args], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -32,6 +44,13 @@ describe('webgpu-rl CLI', () => {
     expect(ckpt.config.env).toBe('CartPole-v0');
     expect(ckpt.envSteps).toBe(summary.envSteps);
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toEqual(ckpt.config);
+    // The TensorBoard event file: the file_version record first, then one scalar event per report.
+    const events = readdirSync(out).filter((f) => f.startsWith('events.out.tfevents.'));
+    expect(events).toHaveLength(1);
+    const records = readTfRecords(readFileSync(join(out, events[0])));
+    expect(records.length).toBe(csv.length);   // the header record, then one per metrics row
+    expect(Buffer.from(records[0]).toString('latin1')).toContain('brain.Event:2');
+    expect(Buffer.from(records.at(-1)!).toString('latin1')).toContain('rollout/ep_rew_mean');
 
     const ev = cli('eval', '--checkpoint', join(out, 'checkpoint.safetensors'), '--episodes', '20', '--json');
     expect(ev.code, ev.stderr).toBe(0);

@@ -44,6 +44,38 @@ describe('G agents in the same dispatches', () => {
     session.destroy();
   });
 
+  it('per-agent settings (a sweep): agent a is bit for bit the single run with its settings and seed', async () => {
+    // Every field that may differ per agent, two or three values apart, with VecNormalize on so the
+    // discounted returns (gamma) and the merged statistics differ too.
+    const shared = { env: 'CartPole-v1', totalSteps: 24 * 16 * 8, evalEpisodes: 8, normalizeObservations: true, normalizeRewards: true, targetReturn: 1e9 };
+    const settings = [
+      { seed: 21, learningRate: 1e-3 },
+      { seed: 4, learningRate: 3e-3, entCoef: 0.02, vfCoef: 0.25, gamma: 0.95, gaeLambda: 0.9 },
+      { seed: 21, maxGradNorm: 0, normalizeAdvantage: false, adamBeta1: 0.8, adamBeta2: 0.99, optimizerEps: 1e-5, lrSchedule: 'linear' as const },
+    ];
+    const together = await train(gpu(), { ...shared, numAgents: 3, agents: settings });
+    const p = together.state.params.length / 3;
+    for (const [a, h] of settings.entries()) {
+      const alone = await train(gpu(), { ...shared, ...h });
+      const slice = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset + a * p * 4, p * 4);
+      expect(slice(together.state.params).equals(Buffer.from(alone.state.params.buffer)), `agent ${a} params`).toBe(true);
+      expect(slice(together.state.optM).equals(Buffer.from(alone.state.optM.buffer)), `agent ${a} Adam m`).toBe(true);
+      expect(slice(together.state.optV).equals(Buffer.from(alone.state.optV.buffer)), `agent ${a} Adam v`).toBe(true);
+      // Evaluation seeds follow the agent's own seed.
+      expect(together.evaluation!.perAgent[a].meanReturn, `agent ${a} evaluation`).toBe(alone.evaluation!.meanReturn);
+    }
+    // Agents 0 and 2 share a seed but not their settings: they trained apart.
+    expect(Buffer.from(together.state.params.buffer, 0, p * 4).equals(Buffer.from(together.state.params.buffer, 2 * p * 4, p * 4))).toBe(false);
+  });
+
+  it('checks per-agent settings: only fields that change no shape, valid values, one entry per agent', () => {
+    expect(() => validateConfig({ numAgents: 2, agents: [{ learningRate: 1e-3 }] })).toThrow(/lists 1 agents' settings; numAgents is 2/);
+    expect(() => validateConfig({ numAgents: 1, agents: [{ hidden: 32 }] })).toThrow(/agents\[0\]: "hidden" cannot differ per agent/);
+    expect(() => validateConfig({ numAgents: 1, agents: [{ gamma: 2 }] })).toThrow(/--gamma must be <= 1/);
+    expect(() => validateConfig({ numAgents: 1, agents: [{ lrSchedule: 'cosine' }] })).toThrow(/agents\[0\].lrSchedule must be one of constant, linear/);
+    expect(validateConfig({ numAgents: 2, agents: [{ seed: 3 }, { gamma: 0.9 }] }).agents).toEqual([{ seed: 3 }, { gamma: 0.9 }]);
+  });
+
   it('refuses more agents than the packed weights can hold, naming the largest count', () => {
     expect(() => validateConfig({ numAgents: 16, hidden: 64 })).toThrow(ConfigError);
     expect(() => validateConfig({ numAgents: 16, hidden: 64 })).toThrow(/at most 15 agents fit/);
