@@ -5,9 +5,9 @@
  */
 import { CONFIG_SCHEMA, ConfigError, defaultConfig, validateConfig, type Algo, type TrainConfig } from '../src/browser.ts';
 // Not (yet) exported by the library's entry points; the CLI uses them from here too.
-import { ENV_ALGO_DEFAULTS, ENV_DEFAULTS, kebab, parseField } from '../src/config.ts';
+import { ENV_ALGO_DEFAULTS, ENV_DEFAULTS, kebab, parseField, type ConfigField } from '../src/config.ts';
 
-type Field = keyof TrainConfig;
+type Field = ConfigField;
 
 /**
  * The library's defaults (with the env's preset) with more envs: 256 × 8 steps fill the grid and, on a GPU,
