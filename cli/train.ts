@@ -31,9 +31,9 @@ const RUN_FLAGS = {
 
 export function trainUsage(): string {
   const lines = Object.entries(CONFIG_SCHEMA).map(([name, spec]) => {
-    const values = spec.kind === 'choice' ? spec.choices.join('|') : spec.kind === 'bool' ? 'true|false' : spec.kind === 'int' ? 'N' : 'X';
+    const values = spec.kind === 'choice' ? spec.choices.join('|') : spec.kind === 'bool' ? 'true|false' : spec.kind === 'int' ? 'N' : spec.kind === 'netArch' ? 'W,W|pi=W,W/vf=W,W' : 'X';
     const flag = `--${kebab(name)} ${values}`;
-    return `  ${flag.padEnd(34)} ${spec.doc} (default ${spec.default ?? 'env threshold'})`;
+    return `  ${flag.padEnd(34)} ${spec.doc} (default ${spec.default ?? (spec.kind === 'netArch' ? 'one layer of --hidden' : 'env threshold')})`;
   });
   const run = Object.entries(RUN_FLAGS).map(([name, f]) => `  ${`--${name}${f.type === 'string' ? ' PATH' : ''}`.padEnd(34)} ${f.doc}`);
   return `usage: webgpu-rl train [options]\n\n${lines.join('\n')}\n${run.join('\n')}\n`;

@@ -47,7 +47,7 @@ function formatValue(field: Field, value: TrainConfig[Field]): string {
 
 /** Parses one field's text; an empty optional field means "unset" (null). */
 function parseText<K extends Field>(field: K, text: string): TrainConfig[K] {
-  if (CONFIG_SCHEMA[field].kind === 'optionalFloat' && text.trim() === '') return null as TrainConfig[K];
+  if ((CONFIG_SCHEMA[field].kind === 'optionalFloat' || CONFIG_SCHEMA[field].kind === 'netArch') && text.trim() === '') return null as TrainConfig[K];
   return parseField(field, text.trim());
 }
 
@@ -189,9 +189,10 @@ export class ConfigForm {
       if (spec.kind === 'bool') input.type = 'checkbox';
       else {
         input.type = 'text';
-        input.inputMode = spec.kind === 'int' ? 'numeric' : 'decimal';
+        input.inputMode = spec.kind === 'int' ? 'numeric' : spec.kind === 'netArch' ? 'text' : 'decimal';
         input.spellcheck = false;
         if (spec.kind === 'optionalFloat') input.placeholder = 'default';
+        if (spec.kind === 'netArch') input.placeholder = 'one layer of hidden';
       }
     }
     if (field === 'algo' || field === 'env') input.addEventListener('change', () => this.followDefaults());

@@ -12,6 +12,8 @@
 //   fn env_step(s: EnvState, action: EnvAction) -> EnvStep               one step: next state, reward, terminated
 //   fn env_observe(s: EnvState) -> array<f32, OBS_SIZE>                   what the agent sees
 //   fn env_random_action(seed: u32, env: u32, step: u32) -> EnvAction     Gymnasium's action_space.sample()
+//   fn env_box_action(a: vec4<f32>) -> EnvAction                           Box envs only: the action from the
+//                                                                         trainer's lanes (D <= 4), e.g. `return a.x;`
 // and may declare `override` constants (physics), which the descriptor's `constants` set by name.
 // Everything episodic is generic and not the env's: the time limit (truncation), same-step autoreset
 // keeping the final observation, episode counters and returns, statistics.

@@ -1,8 +1,7 @@
-// Forward pass of the actor and the critic for one observation (or four), in registers: rollout,
-// evaluation and the backward's recomputation. Prepended: the env module, rng.wgsl, env_interface.wgsl,
-// train_params.wgsl. The including kernel declares `packed: array<vec4<f32>, PACKED_VEC4S>` in the
-// uniform address space (the layout is in train_params.wgsl) and `norm_stats` (normalize.wgsl's record)
-// in storage. Uniform-buffer reads of an index that is the same in every invocation are one load on
+// Forward pass of the one-layer actor and critic for one observation (or four), in registers: the fused
+// rollout, evaluation and the backward's recomputation. Prepended: the env module, rng.wgsl,
+// env_interface.wgsl, train_params.wgsl, policy.wgsl. The including kernel declares
+// `packed: array<vec4<f32>, PACKED_VEC4S>` in the uniform address space (the layout is in train_params.wgsl). Uniform-buffer reads of an index that is the same in every invocation are one load on
 // lavapipe; the same reads from a storage buffer are a per-invocation gather and cost ~4x the whole
 // forward pass (measured). CPU reference: src/cpu/actor-critic.ts.
 
@@ -10,31 +9,6 @@ const PACKED_VEC4S: u32 = 4096u;   // 64 KiB, WebGPU's default maxUniformBufferB
 
 // Where the current agent's packed weights start; every entry point sets it before a forward pass.
 var<private> packed_base: u32;
-
-// Logit of a lane beyond the env's actions: exp() underflows to exactly 0 and the value stays finite, so
-// 0 · log p is 0 (with −inf it would be NaN).
-const LOGIT_PAD: f32 = -3.0e38;
-
-// The running observation statistics of `agent` applied: (x − mean) / sqrt(var + eps), clipped, as
-// VecNormalize. Padded lanes stay 0 (their mean is 0).
-fn normalize_obs_of(agent: u32, x: Obs) -> Obs {
-  if (normalize_obs == 0u) { return x; }
-  let base = agent * norm_stride();
-  var y: Obs;
-  for (var k = 0u; k < OBS_VEC4S; k++) {
-    let mean = norm_stats[base + k];
-    let var_ = norm_stats[base + OBS_VEC4S + k];
-    y[k] = clamp((x[k] - mean) / sqrt(var_ + NORM_EPS), vec4<f32>(-NORM_CLIP), vec4<f32>(NORM_CLIP));
-  }
-  return y;
-}
-
-// A reward scaled by the running variance of the discounted return, clipped (VecNormalize; no mean shift).
-fn normalize_reward_of(agent: u32, r: f32) -> f32 {
-  if (normalize_reward == 0u) { return r; }
-  let ret = norm_stats[agent * norm_stride() + 2u * OBS_VEC4S];
-  return clamp(r / sqrt(ret.y + NORM_EPS), -NORM_CLIP, NORM_CLIP);
-}
 
 // w2[j, ·] of a unit as a vec4 over the outputs, from its rest rows (b1, w2_0, w2_1, w2_2) [, (w2_3, …)].
 fn output_row(rest: u32, rows: u32) -> vec4<f32> {
@@ -70,20 +44,6 @@ fn actor_logits(x: Obs) -> vec4<f32> {
 // V(x) in .x, or Q(x, ·) in the first A lanes for a Q-critic.
 fn critic_values(x: Obs) -> vec4<f32> {
   return network_outputs(x, critic_unit(packed_base, 0u), critic_rows, value_outputs, packed[output_biases(packed_base) + 1u]);
-}
-
-// log-softmax over the A live lanes by log-sum-exp: finite for any finite logits (log(softmax) is not:
-// log(0) differs by backend). Lanes beyond A come out near LOGIT_PAD, with probability exactly 0.
-fn log_softmax(z: vec4<f32>) -> vec4<f32> {
-  let live = vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(num_actions);
-  let zm = select(vec4<f32>(LOGIT_PAD), z, live);
-  var m = max(zm.x, zm.y);
-  if (num_actions > 2u) { m = max(m, zm.z); }
-  if (num_actions > 3u) { m = max(m, zm.w); }
-  var sum = exp(zm.x - m) + exp(zm.y - m);
-  if (num_actions > 2u) { sum += exp(zm.z - m); }
-  if (num_actions > 3u) { sum += exp(zm.w - m); }
-  return zm - (m + log(sum));
 }
 
 // The value that bootstraps a return from observation x: V(x), or for a Q-critic the expected

@@ -8,6 +8,9 @@ const RNG_STREAM_ACTION: u32 = 0x200u;  // categorical sampling of actions
 const RNG_STREAM_RANDOM_POLICY: u32 = 0x300u; // uniform random actions (env benchmark)
 const RNG_STREAM_INIT: u32 = 0x400u;    // + tensor index: parameter initialisation (src/cpu/init.ts)
 const RNG_STREAM_EVAL_ACTION: u32 = 0x500u; // actions of evaluation episodes
+// + 2d (u1), + 2d + 1 (u2): Box-Muller uniforms of dimension d of a Gaussian policy's action
+// (policy_gaussian.wgsl), keyed (seed, stream, env, counter) like RNG_STREAM_ACTION; 0x700..0x707 for D <= 4.
+const RNG_STREAM_GAUSSIAN: u32 = 0x700u;
 
 // "lowbias32" integer finalizer (C. Wellons): a bijection on u32 with very low avalanche bias.
 fn rng_mix(x_in: u32) -> u32 {

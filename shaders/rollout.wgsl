@@ -2,7 +2,7 @@
 // registers: observation (normalized when asked), actor forward, categorical sampling, critic forward, the
 // env's step, same-step autoreset. Written against the env interface (env_interface.wgsl): any env module
 // with a Discrete(A <= 4) action space. Prepended: the env module, rng.wgsl, env_interface.wgsl,
-// train_params.wgsl, network.wgsl. CPU reference: src/cpu/rollout.ts.
+// train_params.wgsl, policy.wgsl, network.wgsl. CPU reference: src/cpu/rollout.ts.
 //
 // Buffers (G agents, N envs each, T steps; row = agent * T*N + t * N + env; slot = agent * N + env;
 // OV = OBS_VEC4S, A = num_actions):
@@ -32,30 +32,6 @@
 @group(0) @binding(9) var<uniform> agents: array<AgentParams, MAX_AGENTS>;
 
 fn agent_seed(agent: u32) -> u32 { return agents[agent].seed; }
-
-// Inverse CDF of the categorical distribution at u in [0, 1): the first a < A − 1 with u < Σ_{k≤a} p_k.
-fn sample_action(logp: vec4<f32>, u: f32) -> u32 {
-  var cdf = exp(logp.x);
-  if (u < cdf) { return 0u; }
-  if (num_actions > 2u) {
-    cdf += exp(logp.y);
-    if (u < cdf) { return 1u; }
-  }
-  if (num_actions > 3u) {
-    cdf += exp(logp.z);
-    if (u < cdf) { return 2u; }
-  }
-  return num_actions - 1u;
-}
-
-// The first action with the largest logit.
-fn greedy_action(z: vec4<f32>) -> u32 {
-  var best = 0u;
-  for (var a = 1u; a < num_actions; a++) {
-    if (z[a] > z[best]) { best = a; }
-  }
-  return best;
-}
 
 fn record_finished_episode(agent: u32, episode_return: f32, length: u32) {
   let slot = atomicAdd(&stats[agent].finished, 1u);

@@ -109,6 +109,15 @@ struct AgentParams {
   _pad2: u32,
 }
 
+// The layered path's per-dispatch parameters (one small uniform per rollout step and per chunk of rows,
+// made once: the dispatches of one submit cannot see different values of one buffer).
+struct Slice {
+  t: u32,       // the rollout step
+  first: u32,   // first row of the chunk within each agent's T·N rows
+  rows: u32,    // R: rows of this chunk
+  _pad: u32,
+}
+
 // 64 KiB, WebGPU's default maxUniformBufferBindingSize: 1024 agents of 64 bytes.
 const MAX_AGENTS: u32 = 1024u;
 

@@ -22,6 +22,8 @@ export interface TrainConfig {
   targetReturn: number | null;
   stopOnTarget: boolean;
   hidden: number;
+  /** Hidden widths of actor and critic (README "Networks"): "64,64", or "pi=64,64/vf=256,256"; null: one layer of `hidden`. */
+  netArch: string | null;
   activation: 'relu' | 'tanh';
   sharedTrunk: boolean;
   init: 'orthogonal' | 'pytorch';
@@ -92,6 +94,7 @@ export type FieldSpec =
   | (FieldBase & { kind: 'int'; min: number; max?: number; default: number })
   | (FieldBase & { kind: 'float'; min: number; max?: number; minExclusive?: boolean; default: number })
   | (FieldBase & { kind: 'optionalFloat'; default: null })
+  | (FieldBase & { kind: 'netArch'; default: null })
   | (FieldBase & { kind: 'bool'; default: boolean });
 
 /** The config's fields that are options (flags, controls, table rows): all but the per-agent list. */
@@ -140,6 +143,11 @@ export const CONFIG_SCHEMA: { [K in ConfigField]: FieldSpec } = {
     max: 1023,
     default: 64,
     doc: 'H: hidden units of the actor and of the critic (one hidden layer each; the seed used 256; the weights ride in one 64 KiB uniform buffer: at most 1023 for CartPole, fewer for larger observations)',
+  },
+  netArch: {
+    kind: 'netArch',
+    default: null,
+    doc: 'hidden layers, input to output, as Stable-Baselines3\'s net_arch: "64,64" for both networks, or "pi=64,64/vf=256,256" for each; any depth; overrides --hidden',
   },
   activation: { kind: 'choice', choices: ['tanh', 'relu'], default: 'tanh', doc: 'hidden activation (the seed used relu)' },
   sharedTrunk: { kind: 'bool', default: false, doc: 'one hidden layer shared by actor and critic (the seed keeps them separate)' },
@@ -218,6 +226,10 @@ export function parseField<K extends ConfigField>(name: K, text: string): TrainC
     case 'choice':
       if (!spec.choices.includes(text)) throw new ConfigError(`${flag} must be one of ${spec.choices.join(', ')}; got "${text}"`);
       return text as TrainConfig[K];
+    case 'netArch':
+      if (text.trim() === '' || text === 'none') return null as TrainConfig[K];
+      parseNetArch(text);
+      return text.replace(/\s+/g, '') as TrainConfig[K];
     case 'bool':
       if (['true', '1', 'yes', ''].includes(text)) return true as TrainConfig[K];
       if (['false', '0', 'no'].includes(text)) return false as TrainConfig[K];
@@ -258,6 +270,11 @@ export function validateConfig(partial: Partial<Record<keyof TrainConfig, unknow
     const spec = CONFIG_SCHEMA[name];
     if (raw === null && spec.kind === 'optionalFloat') {
       (config as unknown as Record<string, unknown>)[name] = null;
+      continue;
+    }
+    if (spec.kind === 'netArch') {
+      if (raw !== null && typeof raw !== 'string') throw new ConfigError(`config field "${key}" must be a string like "64,64" or null; got ${JSON.stringify(raw)}`);
+      (config as unknown as Record<string, unknown>)[name] = raw === null ? null : parseField('netArch', raw as string);
       continue;
     }
     const expected = spec.kind === 'choice' ? 'string' : spec.kind === 'bool' ? 'boolean' : 'number';
@@ -301,13 +318,14 @@ export function configTableMarkdown(): string {
   const rows = Object.entries(CONFIG_SCHEMA).map(([name, spec]) => {
     const range = 'min' in spec ? `${'minExclusive' in spec && spec.minExclusive ? '>' : '≥'} ${spec.min}${'max' in spec && spec.max !== undefined ? `, ≤ ${spec.max}` : ''}` : '';
     const values =
-      spec.kind === 'choice' ? spec.choices.join(' \\| ') : spec.kind === 'bool' ? 'true \\| false' : `${spec.kind === 'int' ? 'integer' : 'number'}${range ? ` ${range}` : ''}`;
+      spec.kind === 'choice' ? spec.choices.join(' \\| ') : spec.kind === 'bool' ? 'true \\| false' : spec.kind === 'netArch' ? 'W,W,… \\| pi=W,…/vf=W,…' : `${spec.kind === 'int' ? 'integer' : 'number'}${range ? ` ${range}` : ''}`;
     const presets = (defaults: Record<string, Partial<TrainConfig> | undefined>) =>
       Object.entries(defaults)
         .filter(([, d]) => d && name in d)
         .map(([key, d]) => `; ${key}: ${String((d as Record<string, unknown>)[name])}`)
         .join('');
-    return `| \`--${kebab(name)}\` | \`${name}\` | ${values} | ${spec.default ?? "env's threshold"}${presets(ALGO_DEFAULTS)}${presets(ENV_DEFAULTS)} | ${spec.doc} |`;
+    const fallback = spec.kind === 'netArch' ? 'one layer of `hidden`' : "env's threshold";
+    return `| \`--${kebab(name)}\` | \`${name}\` | ${values} | ${spec.default ?? fallback}${presets(ALGO_DEFAULTS)}${presets(ENV_DEFAULTS)} | ${spec.doc} |`;
   });
   return ['| flag | config field | values | default | meaning |', '|---|---|---|---|---|', ...rows].join('\n');
 }
@@ -327,8 +345,8 @@ export function packedLayout(shape: Pick<NetShape, 'obsSize' | 'numActions' | 'v
   return { obsVec4s, actorRows, criticRows, unitVec4s, stride: unitVec4s * shape.hiddenSize + 2 };
 }
 
-/** Whether the trainer can train this env: a Discrete action space of at most four actions, for now. */
-export function checkTrainable(config: Pick<TrainConfig, 'env'>, spec: EnvSpec = envSpec(config.env)): void {
+/** Whether the trainer can train this config: its action space, algorithm and network. ConfigError otherwise. */
+export function checkTrainable(config: Pick<TrainConfig, 'env'> & Partial<Pick<TrainConfig, 'algo' | 'netArch' | 'sharedTrunk'>>, spec: EnvSpec = envSpec(config.env)): void {
   const space = spec.actionSpace;
   if (space.type === 'Box') {
     throw new ConfigError(
@@ -338,6 +356,11 @@ export function checkTrainable(config: Pick<TrainConfig, 'env'>, spec: EnvSpec =
   }
   if (space.n > MAX_DISCRETE_ACTIONS) {
     throw new ConfigError(`--env ${config.env} has Discrete(${space.n}) actions; the categorical policy holds at most ${MAX_DISCRETE_ACTIONS} (its logits ride in one vec4)`);
+  }
+  if (config.netArch) {
+    const { pi, vf } = parseNetArch(config.netArch);
+    if (config.sharedTrunk && pi.join() !== vf.join()) throw new ConfigError(`--shared-trunk needs the same hidden layers for actor and critic; --net-arch gives pi=${pi} and vf=${vf}`);
+    if (pi.length > 1 || vf.length > 1 || pi[0] !== vf[0]) throw new ConfigError(`--net-arch ${config.netArch}: networks of more than one hidden layer train once the layered update lands; use one layer (e.g. --net-arch 64)`);
   }
 }
 
@@ -356,15 +379,55 @@ export function checkAgentsFit(config: Pick<TrainConfig, 'numAgents' | 'hidden' 
   }
 }
 
+/** The largest width of one hidden layer that the config validation accepts (an adapter may allow less: the trainer says so). */
+export const MAX_HIDDEN_WIDTH = 65536;
+
+/**
+ * Stable-Baselines3's net_arch as text: "64,64" (both networks) or "pi=64,64/vf=256,256" (each; the order
+ * of the two parts is free). Every width a positive integer; at least one layer each. ConfigError otherwise.
+ */
+export function parseNetArch(text: string): { pi: number[]; vf: number[] } {
+  const widths = (part: string, what: string) => {
+    const items = part.split(',').map((t) => t.trim());
+    if (items.length === 0 || items.some((t) => t === '')) throw new ConfigError(`--net-arch: ${what} needs at least one layer width, like 64,64; got "${part}"`);
+    return items.map((t) => {
+      const n = Number(t);
+      if (!/^\d+$/.test(t) || !Number.isInteger(n) || n < 1) throw new ConfigError(`--net-arch: layer widths must be positive integers; got "${t}" in "${text}"`);
+      if (n > MAX_HIDDEN_WIDTH) throw new ConfigError(`--net-arch: a layer of ${n} units is more than ${MAX_HIDDEN_WIDTH}`);
+      return n;
+    });
+  };
+  const compact = text.replace(/\s+/g, '');
+  if (compact === '') throw new ConfigError('--net-arch must list hidden layer widths, like 64,64 or pi=64,64/vf=256,256');
+  if (!compact.includes('=')) {
+    const both = widths(compact, 'the network');
+    return { pi: both, vf: both };
+  }
+  const parts = Object.fromEntries(
+    compact.split('/').map((part) => {
+      const [key, value, ...rest] = part.split('=');
+      if (value === undefined || rest.length > 0 || (key !== 'pi' && key !== 'vf')) throw new ConfigError(`--net-arch: "${part}" is not pi=WIDTHS or vf=WIDTHS (e.g. pi=64,64/vf=256,256)`);
+      return [key, widths(value, key)];
+    }),
+  );
+  if (!parts.pi || !parts.vf) throw new ConfigError(`--net-arch: give both pi=… and vf=… (e.g. pi=64,64/vf=64,64); got "${text}"`);
+  return { pi: parts.pi, vf: parts.vf };
+}
+
 /** The network a config trains: the env's observation size and actions; Q(s, ·) for qac. */
-export function netShapeOf(config: Pick<TrainConfig, 'hidden' | 'algo' | 'activation' | 'sharedTrunk' | 'env'>, spec: EnvSpec = envSpec(config.env)): NetShape {
-  const numActions = spec.actionSpace.type === 'Discrete' ? spec.actionSpace.n : 0;
+export function netShapeOf(config: Pick<TrainConfig, 'hidden' | 'algo' | 'activation' | 'sharedTrunk' | 'env'> & Partial<Pick<TrainConfig, 'netArch'>>, spec: EnvSpec = envSpec(config.env)): NetShape {
+  const box = spec.actionSpace.type === 'Box';
+  const numActions = spec.actionSpace.type === 'Discrete' ? spec.actionSpace.n : spec.actionSpace.shape[0];
+  const arch = config.netArch ? parseNetArch(config.netArch) : { pi: [config.hidden], vf: [config.hidden] };
   return {
     obsSize: spec.observationSize,
-    hiddenSize: config.hidden,
+    hiddenSize: arch.pi[0],
+    actorHidden: arch.pi,
+    criticHidden: arch.vf,
     numActions,
     valueOutputs: config.algo === 'qac' ? numActions : 1,
     activation: config.activation,
     sharedTrunk: config.sharedTrunk,
+    policy: box ? 'gaussian' : 'categorical',
   };
 }

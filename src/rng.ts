@@ -6,6 +6,12 @@ export const RNG_STREAM_RESET = 0x100;
 export const RNG_STREAM_ACTION = 0x200;
 export const RNG_STREAM_RANDOM_POLICY = 0x300;
 export const RNG_STREAM_EVAL_ACTION = 0x500;
+/**
+ * + 2d (u1) and + 2d + 1 (u2): the Box-Muller uniforms of dimension d of a Gaussian policy's action
+ * (src/cpu/gaussian.ts), keyed (seed, stream, env, counter) as the categorical head's RNG_STREAM_ACTION.
+ * 0x700…0x707 for D ≤ 4 (0x600 is src/sweep.ts's RNG_STREAM_SWEEP).
+ */
+export const RNG_STREAM_GAUSSIAN = 0x700;
 
 export function rngMix(xIn: number): number {
   let x = xIn >>> 0;

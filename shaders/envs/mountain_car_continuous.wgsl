@@ -58,3 +58,8 @@ fn env_observe(s: EnvState) -> array<f32, OBS_SIZE> {
 fn env_random_action(seed: u32, env: u32, step: u32) -> EnvAction {
   return min_action + (max_action - min_action) * random_uniform(seed, env, step, 0u);
 }
+
+// A Box action from the trainer's vec4 of action lanes (D = 1: the force in lane 0).
+fn env_box_action(a: vec4<f32>) -> EnvAction {
+  return a.x;
+}

@@ -22,11 +22,11 @@ export const RNG_STREAM_INIT = 0x400;
 
 export type InitScheme = 'pytorch' | 'orthogonal';
 
-export const ORTHOGONAL_GAINS: Record<'actorW1' | 'actorW2' | 'criticW1' | 'criticW2', number> = {
-  actorW1: Math.SQRT2,
-  actorW2: 0.01,
-  criticW1: Math.SQRT2,
-  criticW2: 1,
+/** Gains by the layer's role: every hidden layer √2, the policy head 0.01, the value head 1 (CleanRL's layer_init). */
+export const ORTHOGONAL_GAINS: Record<'hidden' | 'policy' | 'value', number> = {
+  hidden: Math.SQRT2,
+  policy: 0.01,
+  value: 1,
 };
 
 /** Standard normal from two of our uniforms by Box–Muller; 1 − u1 ∈ (0, 1] keeps the log finite. */
@@ -43,15 +43,18 @@ export function initParams<T extends FloatArray>(params: T, shape: NetShape, sch
   for (const slot of layout.tensors) {
     const stream = RNG_STREAM_INIT + slot.index;
     const view = params.subarray(slot.offset, slot.offset + slot.size);
-    if (scheme === 'pytorch') {
+    if (slot.role === 'logStd') {
+      view.fill(0);
+    } else if (scheme === 'pytorch') {
       const bound = 1 / Math.sqrt(slot.fanIn);
       // torch's uniform_(from, to) computes from + (to − from)·u.
       for (let e = 0; e < slot.size; e++) view[e] = -bound + 2 * bound * rngUniform(seed, stream, e, 0);
     } else if (slot.shape.length === 1) {
+      // Biases start at 0, and so does a Gaussian policy's log_std (σ = 1, as SB3 and CleanRL).
       view.fill(0);
     } else {
       const [fanIn, fanOut] = slot.shape;
-      orthogonalInto(view, fanIn, fanOut, ORTHOGONAL_GAINS[slot.name as keyof typeof ORTHOGONAL_GAINS], seed, stream);
+      orthogonalInto(view, fanIn, fanOut, ORTHOGONAL_GAINS[slot.role as keyof typeof ORTHOGONAL_GAINS], seed, stream);
     }
   }
   return params;

@@ -7,6 +7,8 @@
  *   logits_t = actor(x_t)                                   f64 forward
  *   u        = rngUniform(seed, RNG_STREAM_ACTION, n, update*T + t)
  *   a_t      = inverse CDF: the first a < A−1 with u < Σ_{k≤a} exp(logp_k), else A−1
+ *              (a Gaussian policy: a_t = μ_t + σ·ε from (seed, n, update*T + t), kept unclipped in f32,
+ *              the env stepped with it clipped to the Box)
  *   value_t  = V(x_t), or Q(x_t, a_t) for a Q-critic
  *   s_{t+1}, r_t, terminated = env.step(s_t, a_t, 'f32'); elapsed += 1; return += r_t (f32)
  *   truncated when elapsed ≥ maxEpisodeSteps
@@ -20,7 +22,9 @@
 import type { EnvSpec } from '../envs/types.ts';
 import type { FloatArray, NetShape } from '../model/layout.ts';
 import { RNG_STREAM_ACTION, rngUniform } from '../rng.ts';
+import { paramLayout, tensorView } from '../model/layout.ts';
 import { actorCriticForward } from './actor-critic.ts';
+import { clipAction, gaussianSample } from './gaussian.ts';
 import { normalizeObservation, normalizeReward, type RunningStats } from './normalize.ts';
 import { policyHeadForward } from './policy-head.ts';
 
@@ -42,6 +46,8 @@ export interface RolloutTensors {
   discountedReturns: Float64Array;
   /** The frozen statistics the network's inputs were normalized with; null: raw observations. */
   obsNorm: RunningStats | null;
+  /** [T×N×D]: a Gaussian policy's unclipped samples (f32, as the GPU stores them); null for Discrete envs. */
+  boxActions: Float32Array | null;
 }
 
 /** Zeroed rollout tensors for T steps of N envs with O-float observations. */
@@ -61,6 +67,7 @@ export function allocateRollout(T: number, N: number, O = 4): RolloutTensors {
     lastValues: new Float64Array(N),
     discountedReturns: new Float64Array(rows),
     obsNorm: null,
+    boxActions: null,
   };
 }
 
@@ -100,6 +107,8 @@ export interface RolloutArgs {
   forcedActions?: ArrayLike<number>;
   /** [N]: slot n is env envIndices[n] of a larger batch (its RNG keys and resets); default n. */
   envIndices?: ArrayLike<number>;
+  /** [T×N×D]: a Gaussian policy's samples to take instead of its own (the GPU's: f32 sampling differs by ulps). */
+  forcedBoxActions?: ArrayLike<number>;
 }
 
 /** Inverse CDF of the categorical distribution with log-probabilities logp[offset .. offset+A) at u. */
@@ -132,8 +141,12 @@ export function stateValues(params: FloatArray, shape: NetShape, inputs: ArrayLi
 }
 
 export function rolloutCollect(args: RolloutArgs): CpuRollout {
-  const { params, shape, env, seed, update, T, N, forcedActions, envIndices, norm } = args;
+  const { params, shape, env, seed, update, T, N, forcedActions, envIndices, norm, forcedBoxActions } = args;
   const { numActions: A, valueOutputs: V } = shape;
+  const gaussian = shape.policy === 'gaussian';
+  const box = env.actionSpace.type === 'Box' ? env.actionSpace : null;
+  if (gaussian !== (box !== null)) throw new Error(`rolloutCollect: a ${shape.policy ?? 'categorical'} policy cannot act in ${env.id}`);
+  const logStd = gaussian ? Float64Array.from(tensorView(params, paramLayout(shape).logStd!)) : null;
   const cpu = env.cpu;
   if (!cpu) throw new Error(`rolloutCollect: env "${env.id}" has no CPU reference`);
   const S = env.stateNames.length;
@@ -153,6 +166,7 @@ export function rolloutCollect(args: RolloutArgs): CpuRollout {
     envs,
     finishedReturns: [],
     finishedLengths: [],
+    boxActions: gaussian ? new Float32Array(rows * A) : null,
   };
   const state = new Float32Array(N * S); // s_t of every env
   for (let n = 0; n < N; n++) state.set(f32.subarray(n * W, n * W + S), n * S);
@@ -179,23 +193,35 @@ export function rolloutCollect(args: RolloutArgs): CpuRollout {
     }
     const cache = actorCriticForward(params, shape, inputs, N);
     out.logits.set(cache.logits, base * A);
-    policyHeadForward(logp, new Float64Array(N), new Float64Array(N), cache.logits, new Uint32Array(N), N, A);
+    if (!gaussian) policyHeadForward(logp, new Float64Array(N), new Float64Array(N), cache.logits, new Uint32Array(N), N, A);
     const truncatedOnly: number[] = [];
     const finalInputs: number[] = [];
     for (let n = 0; n < N; n++) {
       const row = base + n;
       const envIndex = envIndices ? envIndices[n] : n;
-      const u = rngUniform(seed, RNG_STREAM_ACTION, envIndex, update * T + t);
-      const sampled = sampleAction(logp, n * A, A, u);
-      const action = forcedActions ? forcedActions[row] : sampled;
-      out.uniforms[row] = u;
-      out.sampledActions[row] = sampled;
+      let action = 0;
+      let envAction: number | Float64Array;
+      if (gaussian) {
+        // a = μ + σ·ε from the counter RNG (src/cpu/gaussian.ts), stored unclipped in f32; the env sees it clipped.
+        const a = forcedBoxActions
+          ? Float64Array.from({ length: A }, (_, d) => forcedBoxActions[row * A + d])
+          : Float64Array.from(gaussianSample(cache.logits, logStd!, seed, envIndex, update * T + t, n * A), Math.fround);
+        out.boxActions!.set(a, row * A);
+        envAction = clipAction(a, box!.low, box!.high);
+      } else {
+        const u = rngUniform(seed, RNG_STREAM_ACTION, envIndex, update * T + t);
+        const sampled = sampleAction(logp, n * A, A, u);
+        action = forcedActions ? forcedActions[row] : sampled;
+        out.uniforms[row] = u;
+        out.sampledActions[row] = sampled;
+        envAction = action;
+      }
       out.actions[row] = action;
       out.values[row] = cache.values[n * V + (V === 1 ? 0 : action)];
 
       const slot = n * W;
       s.set(state.subarray(n * S, (n + 1) * S));
-      cpu.step(s, action, 'f32', step);
+      cpu.step(s, envAction, 'f32', step);
       envs[slot + S] += 1;
       f32[slot + S + 2] = f32[slot + S + 2] + step.reward;
       let reward = step.reward;

@@ -10,7 +10,8 @@
  * Arithmetic is f64; the persistent state (params, Adam moments) is f32 arrays as on the GPU.
  */
 import type { TrainConfig } from '../config.ts';
-import { paramLayout, type NetShape } from '../model/layout.ts';
+import { paramLayout, tensorView, type FloatArray, type NetShape } from '../model/layout.ts';
+import { gaussianPolicyLoss } from './gaussian.ts';
 import { actorCriticBackward, actorCriticForward } from './actor-critic.ts';
 import { actorCriticLoss } from './losses.ts';
 import { adamStep, clipGradNorm, rmspropStep } from './optimizer.ts';
@@ -86,7 +87,7 @@ export function learningRateAt(config: UpdateConfig, numRows: number, update: nu
   return config.learningRate * Math.max(0, 1 - update / totalUpdates);
 }
 
-export function computeTargets(ro: Omit<RolloutTensors, 'O' | 'obs' | 'discountedReturns' | 'obsNorm'>, config: UpdateConfig): UpdateTargets {
+export function computeTargets(ro: Omit<RolloutTensors, 'O' | 'obs' | 'discountedReturns' | 'obsNorm' | 'boxActions'>, config: UpdateConfig): UpdateTargets {
   const rows = ro.T * ro.N;
   const { algo, gamma } = config;
   if (algo === 'reinforce') {
@@ -133,7 +134,7 @@ export function advantageMoments(targets: UpdateTargets, values: ArrayLike<numbe
  * the same inputs: the policy has not changed within the update).
  */
 export function lossAndGradients(
-  params: Float32Array,
+  params: FloatArray,
   shape: NetShape,
   ro: RolloutTensors,
   targets: UpdateTargets,
@@ -145,6 +146,7 @@ export function lossAndGradients(
   else for (let i = 0; i < B; i++) if (targets.weights[i] === 0) lossAdvantages[i] = 0;
   const x = networkInputs(ro);
   const cache = actorCriticForward(params, shape, x, B);
+  if (shape.policy === 'gaussian') return gaussianLossAndGradients(params, shape, ro, targets, config, x, cache, lossAdvantages);
   const loss = actorCriticLoss({
     logits: cache.logits,
     values: cache.values,
@@ -160,6 +162,44 @@ export function lossAndGradients(
   });
   const grads = actorCriticBackward(params, shape, x, cache, loss.dLogits, loss.dValues, B) as Float64Array;
   return { policyLoss: loss.policyLoss, valueLoss: loss.valueLoss, entropy: loss.entropy, loss: loss.loss, lossAdvantages, grads };
+}
+
+/**
+ * The Gaussian head's loss and gradients (src/cpu/gaussian.ts for the policy's terms, the critic's as the
+ * categorical head's: actorCriticLoss with a single column), the log_std gradient into its slot.
+ */
+function gaussianLossAndGradients(
+  params: FloatArray,
+  shape: NetShape,
+  ro: RolloutTensors,
+  targets: UpdateTargets,
+  config: UpdateConfig,
+  x: Float64Array,
+  cache: ReturnType<typeof actorCriticForward>,
+  lossAdvantages: Float64Array,
+): LossGradients {
+  const B = ro.T * ro.N;
+  const D = shape.numActions;
+  const layout = paramLayout(shape);
+  const logStd = Float64Array.from(tensorView(params, layout.logStd!));
+  const policy = gaussianPolicyLoss({ mu: cache.logits, logStd, actions: ro.boxActions!, advantages: lossAdvantages, weights: targets.weights, B, D, entCoef: config.entCoef });
+  // The critic's terms: the categorical loss with one action and a zero advantage carries exactly them.
+  const critic = actorCriticLoss({
+    logits: new Float64Array(B),
+    values: cache.values,
+    actions: new Uint32Array(B),
+    advantages: new Float64Array(B),
+    returns: targets.returns,
+    mask: targets.weights,
+    B,
+    A: 1,
+    V: 1,
+    vfCoef: config.vfCoef,
+    entCoef: 0,
+  });
+  const grads = actorCriticBackward(params, shape, x, cache, policy.dMu, critic.dValues, B) as Float64Array;
+  tensorView(grads, layout.logStd!).set(policy.dLogStd);
+  return { policyLoss: policy.policyLoss, valueLoss: critic.valueLoss, entropy: policy.entropy, loss: policy.loss + config.vfCoef * critic.valueLoss, lossAdvantages, grads };
 }
 
 /**

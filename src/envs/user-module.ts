@@ -21,6 +21,7 @@ export function envInterface(spec?: EnvSpec): Record<string, string> {
     env_step: 'fn env_step(s: EnvState, action: EnvAction) -> EnvStep',
     env_observe: 'fn env_observe(s: EnvState) -> array<f32, OBS_SIZE>',
     env_random_action: 'fn env_random_action(seed: u32, env: u32, step: u32) -> EnvAction',
+    ...(spec?.actionSpace.type === 'Discrete' ? {} : { env_box_action: 'fn env_box_action(a: vec4<f32>) -> EnvAction  (Box envs: the action from the trainer\'s lanes)' }),
   };
 }
 
@@ -176,6 +177,9 @@ function probeChecks(spec: EnvSpec, file: string, boxAsArray: boolean): ProbeChe
     { name: 'env_step', wgsl: 'fn _wrl_probe_step(s: EnvState, a: EnvAction) -> EnvStep { return env_step(s, a); }', explain: sig('env_step') },
     { name: 'env_observe', wgsl: 'fn _wrl_probe_observe(s: EnvState) -> array<f32, OBS_SIZE> { return env_observe(s); }', explain: sig('env_observe') },
     { name: 'env_random_action', wgsl: 'fn _wrl_probe_random_action() -> EnvAction { return env_random_action(0u, 0u, 0u); }', explain: sig('env_random_action') },
+    ...(spec.actionSpace.type === 'Box'
+      ? [{ name: 'env_box_action', wgsl: 'fn _wrl_probe_box_action() -> EnvAction { return env_box_action(vec4<f32>(0.0)); }', explain: sig('env_box_action') }]
+      : []),
   ];
 }
 

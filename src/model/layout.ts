@@ -1,10 +1,15 @@
 /**
- * Layout of one agent's parameters in ONE flat buffer (llm.c style): the GPU binds a single
- * storage buffer per agent (G agents side by side), Adam/RMSprop/clipping run over it as one vector,
- * and each tensor is a named slice of it.
+ * Layout of one agent's parameters in ONE flat buffer (llm.c style): the GPU binds a single storage
+ * buffer per agent (G agents side by side), Adam/RMSprop/clipping run over it as one vector, and each
+ * tensor is a named slice of it.
  *
- * Order: actor.w1 [O×H], actor.b1 [H], actor.w2 [H×A], actor.b2 [A],
- *        critic.w1 [O×H], critic.b1 [H], critic.w2 [H×V], critic.b2 [V].
+ * Networks of any depth: the actor O → H_1 → … → H_L → A and the critic O → H'_1 → … → H'_L' → V, each
+ * layer a Linear then the activation (none after the last). Order in the buffer: the actor's layers
+ * (weight, bias) input to output, the critic's, then `log_std` [A] for a Gaussian policy. With a shared
+ * trunk the critic's hidden layers are the actor's (the same slots) and the critic owns only its head.
+ * Layer ℓ (1-based) of the actor is `actorW${ℓ}`/`actorB${ℓ}` here and `actor.${2(ℓ−1)}.weight`/`.bias`
+ * in PyTorch (nn.Sequential index: Linear, activation, Linear, …); the one-layer networks keep the names
+ * actorW1, actorB1, actorW2, actorB2, criticW1, … and the exact offsets they always had.
  * Weights are [in × out] row-major (element (i, o) at i*out + o) so that y = x·W + b reads W by rows;
  * this is the transpose of PyTorch's nn.Linear.weight [out × in].
  */
@@ -13,74 +18,131 @@
 export type FloatArray = Float32Array | Float64Array;
 
 export type Activation = 'relu' | 'tanh';
+export type PolicyHead = 'categorical' | 'gaussian';
 
 export interface NetShape {
   /** O: observation size. */
   obsSize: number;
-  /** H: hidden width of both networks. */
+  /** H: the width of the one hidden layer of both networks when actorHidden/criticHidden are absent. */
   hiddenSize: number;
-  /** A: number of discrete actions. */
+  /** Hidden widths of the actor, input to output (any depth ≥ 1); default [hiddenSize]. */
+  actorHidden?: number[];
+  /** Hidden widths of the critic; default [hiddenSize]. Must equal actorHidden with a shared trunk. */
+  criticHidden?: number[];
+  /** A: discrete actions (logits), or the Box's dimensions D (means) for a Gaussian policy. */
   numActions: number;
   /** V: 1 for a state-value critic V(s), A for an action-value critic Q(s,·). */
   valueOutputs: number;
   activation: Activation;
-  /**
-   * One hidden layer shared by actor and critic (a "shared trunk"): criticW1/criticB1 are then the
-   * actor's tensors (same slot), the critic owns only its head, and the trunk's gradient sums both.
-   */
+  /** The hidden layers shared by actor and critic (a "shared trunk"); each network keeps its own head. */
   sharedTrunk?: boolean;
+  /** 'gaussian': the actor outputs means and a state-independent log_std [A] follows; default categorical. */
+  policy?: PolicyHead;
 }
 
-export const TENSOR_NAMES = ['actorW1', 'actorB1', 'actorW2', 'actorB2', 'criticW1', 'criticB1', 'criticW2', 'criticB2'] as const;
-export type TensorName = (typeof TENSOR_NAMES)[number];
+/** Internal names: `actorW${ℓ}`, `actorB${ℓ}`, `criticW${ℓ}`, `criticB${ℓ}` (ℓ from 1), `logStd`. */
+export type TensorName = string;
+
+export type TensorRole = 'hidden' | 'policy' | 'value' | 'logStd';
 
 export interface TensorSlot {
   name: TensorName;
-  /** Position in TENSOR_NAMES; also the RNG stream offset used by src/cpu/init.ts. */
+  /** PyTorch's state-dict name: actor.0.weight, …, critic.2.bias, log_std. */
+  torchName: string;
+  /** Position in buffer order; also the RNG stream offset used by src/cpu/init.ts. */
   index: number;
   offset: number;
   size: number;
-  /** [in, out] for a weight, [out] for a bias. */
+  /** [in, out] for a weight, [out] for a bias or log_std. */
   shape: [number, number] | [number];
   /** Inputs of the layer the tensor belongs to (PyTorch's fan_in for both its weight and bias). */
   fanIn: number;
+  /** What the layer computes: init gains and the loss depend on it. */
+  role: TensorRole;
+}
+
+/** One Linear layer: its weight [in × out] and bias [out] slots; `activated`: the activation follows it. */
+export interface LayerSlots {
+  weight: TensorSlot;
+  bias: TensorSlot;
+  inputs: number;
+  outputs: number;
+  activated: boolean;
 }
 
 export type ParamLayout = Record<TensorName, TensorSlot> & {
-  /** The slots in buffer order (eight; six with a shared trunk, whose critic first layer aliases the actor's). */
+  /** The slots in buffer order (the critic's hidden layers are absent with a shared trunk: they alias). */
   tensors: TensorSlot[];
   /** P: number of parameters of one agent. */
   total: number;
+  /** The actor's layers, input to output; the last is its head (no activation). */
+  actor: LayerSlots[];
+  /** The critic's layers; with a shared trunk its hidden layers are the actor's slots. */
+  critic: LayerSlots[];
+  /** A Gaussian policy's state-independent log standard deviations [A]. */
+  logStd?: TensorSlot;
 };
 
+export function actorHiddenOf(shape: NetShape): number[] {
+  return shape.actorHidden ?? [shape.hiddenSize];
+}
+
+export function criticHiddenOf(shape: NetShape): number[] {
+  return shape.criticHidden ?? (shape.sharedTrunk ? actorHiddenOf(shape) : [shape.hiddenSize]);
+}
+
+/** True for the networks the fused kernels were written for: one hidden layer each, a categorical head. */
+export function isOneLayer(shape: NetShape): boolean {
+  return actorHiddenOf(shape).length === 1 && criticHiddenOf(shape).length === 1 && (shape.policy ?? 'categorical') === 'categorical';
+}
+
 export function paramLayout(shape: NetShape): ParamLayout {
-  const { obsSize: O, hiddenSize: H, numActions: A, valueOutputs: V } = shape;
-  for (const [key, n] of Object.entries({ O, H, A, V })) {
+  const { obsSize: O, numActions: A, valueOutputs: V } = shape;
+  const actorHidden = actorHiddenOf(shape);
+  const criticHidden = criticHiddenOf(shape);
+  const gaussian = shape.policy === 'gaussian';
+  for (const [key, n] of Object.entries({ O, A, V })) {
     if (!Number.isInteger(n) || n < 1) throw new Error(`paramLayout: ${key} must be a positive integer, got ${n}`);
   }
+  for (const h of [...actorHidden, ...criticHidden]) {
+    if (!Number.isInteger(h) || h < 1) throw new Error(`paramLayout: hidden widths must be positive integers, got ${h}`);
+  }
+  if (actorHidden.length < 1 || criticHidden.length < 1) throw new Error('paramLayout: each network needs at least one hidden layer');
   if (V !== 1 && V !== A) throw new Error(`paramLayout: valueOutputs must be 1 (V(s)) or numActions=${A} (Q(s,·)), got ${V}`);
-  const specs: [TensorName, [number, number] | [number], number][] = [
-    ['actorW1', [O, H], O],
-    ['actorB1', [H], O],
-    ['actorW2', [H, A], H],
-    ['actorB2', [A], H],
-    ...(shape.sharedTrunk ? [] : ([['criticW1', [O, H], O], ['criticB1', [H], O]] as [TensorName, [number, number] | [number], number][])),
-    ['criticW2', [H, V], H],
-    ['criticB2', [V], H],
-  ];
+  if (shape.sharedTrunk && actorHidden.join() !== criticHidden.join()) throw new Error('paramLayout: a shared trunk needs the same hidden layers for actor and critic');
+
   const tensors: TensorSlot[] = [];
   let offset = 0;
-  specs.forEach(([name, dims, fanIn], index) => {
+  const add = (name: string, torchName: string, dims: [number, number] | [number], fanIn: number, role: TensorRole) => {
     const size = dims.reduce((a, b) => a * b, 1);
-    tensors.push({ name, index, offset, size, shape: dims, fanIn });
+    const slot: TensorSlot = { name, torchName, index: tensors.length, offset, size, shape: dims, fanIn, role };
+    tensors.push(slot);
     offset += size;
+    return slot;
+  };
+  const network = (prefix: 'actor' | 'critic', hidden: number[], outputs: number, headRole: TensorRole, trunk?: LayerSlots[]): LayerSlots[] => {
+    const widths = [O, ...hidden, outputs];
+    return widths.slice(1).map((out, l) => {
+      const inputs = widths[l];
+      const head = l === hidden.length;
+      if (!head && trunk) return trunk[l];
+      const role = head ? headRole : 'hidden';
+      const weight = add(`${prefix}W${l + 1}`, `${prefix}.${2 * l}.weight`, [inputs, out], inputs, role);
+      const bias = add(`${prefix}B${l + 1}`, `${prefix}.${2 * l}.bias`, [out], inputs, role);
+      return { weight, bias, inputs, outputs: out, activated: !head };
+    });
+  };
+  const actor = network('actor', actorHidden, A, 'policy');
+  const critic = network('critic', criticHidden, V, 'value', shape.sharedTrunk ? actor : undefined);
+  const logStd = gaussian ? add('logStd', 'log_std', [A], 1, 'logStd') : undefined;
+
+  const byName: Record<string, TensorSlot> = Object.fromEntries(tensors.map((t) => [t.name, t]));
+  // With a shared trunk the critic's hidden layers answer to their own names too (the actor's slots).
+  critic.forEach((layer, l) => {
+    byName[`criticW${l + 1}`] ??= layer.weight;
+    byName[`criticB${l + 1}`] ??= layer.bias;
   });
-  const byName = Object.fromEntries(tensors.map((t) => [t.name, t])) as Record<TensorName, TensorSlot>;
-  if (shape.sharedTrunk) {
-    byName.criticW1 = byName.actorW1;
-    byName.criticB1 = byName.actorB1;
-  }
-  return { ...byName, tensors, total: offset };
+  return { ...byName, tensors, total: offset, actor, critic, ...(logStd ? { logStd } : {}) } as ParamLayout;
 }
 
 /** The slice of `flat` (params, grads or optimizer state) that holds `slot`; shares memory. */

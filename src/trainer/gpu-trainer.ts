@@ -109,7 +109,7 @@ export function trainerKernelSpecs(config: TrainConfig, layout: ParamLayout, spe
   return {
     rollout: {
       label: 'rollout',
-      stems: [...envParts, 'train_params', 'network', 'rollout'],
+      stems: [...envParts, 'train_params', 'policy', 'network', 'rollout'],
       bindings: ['uniform', 'uniform', S, S, S, S, S, S, R, 'uniform'],
       entryPoints: ['rolloutCollect', 'rolloutCollect4', 'rolloutReset', 'evaluatePolicy'],
       constants: { ...trainConstants, ...envConstants(spec) },
@@ -123,7 +123,7 @@ export function trainerKernelSpecs(config: TrainConfig, layout: ParamLayout, spe
     },
     backward: {
       label: 'actorCriticBackward',
-      stems: [...envParts, 'train_params', 'network', 'actor_critic_backward'],
+      stems: [...envParts, 'train_params', 'policy', 'network', 'actor_critic_backward'],
       bindings: ['uniform', 'uniform', R, R, R, R, R, S, R, R, 'uniform'],
       entryPoints: ['actorCriticBackward'],
       constants: { ...trainConstants, units_per_thread: config.hidden >= 256 ? 4 : 1, shared_trunk: config.sharedTrunk ? 1 : 0 },

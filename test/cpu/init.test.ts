@@ -62,7 +62,7 @@ describe("initParams 'orthogonal' (SB3/CleanRL layer_init)", () => {
     const L = paramLayout(shape);
     const params = initParams(new Float64Array(L.total).fill(Number.NaN), shape, 'orthogonal', 7);
     const gains = { actorW1: Math.SQRT2, actorW2: 0.01, criticW1: Math.SQRT2, criticW2: 1 };
-    expect(ORTHOGONAL_GAINS).toEqual(gains);
+    expect(ORTHOGONAL_GAINS).toEqual({ hidden: Math.SQRT2, policy: 0.01, value: 1 });
     for (const slot of L.tensors) {
       const t = tensorView(params, slot);
       if (slot.shape.length === 1) {

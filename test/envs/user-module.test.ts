@@ -52,6 +52,7 @@ fn env_step(s: EnvState, action: EnvAction) -> EnvStep {
 }
 fn env_observe(s: EnvState) -> array<f32, OBS_SIZE> { return array<f32, OBS_SIZE>(s[0]); }
 fn env_random_action(seed: u32, env: u32, step: u32) -> EnvAction { return random_uniform(seed, env, step, 0u) * 2.0 - 1.0; }
+fn env_box_action(a: vec4<f32>) -> EnvAction { return a.x; }
 `;
 const DRIFT_DESCRIPTOR = {
   id: 'Drift-v0',
@@ -180,7 +181,8 @@ describe('checkEnvModule', () => {
     const descriptor = JSON.stringify(DRIFT_DESCRIPTOR);
     await checkEnvModule(gpu(), parseEnvModule(DRIFT, 'drift.wgsl', descriptor));
     const asArray = DRIFT.replace('alias EnvAction = f32;', 'alias EnvAction = array<f32, 1>;').replaceAll('clamp(action,', 'clamp(action[0],')
-      .replace('return random_uniform(seed, env, step, 0u) * 2.0 - 1.0;', 'return EnvAction(random_uniform(seed, env, step, 0u) * 2.0 - 1.0);');
+      .replace('return random_uniform(seed, env, step, 0u) * 2.0 - 1.0;', 'return EnvAction(random_uniform(seed, env, step, 0u) * 2.0 - 1.0);')
+      .replace('fn env_box_action(a: vec4<f32>) -> EnvAction { return a.x; }', 'fn env_box_action(a: vec4<f32>) -> EnvAction { return EnvAction(a.x); }');
     await checkEnvModule(gpu(), parseEnvModule(asArray, 'drift.wgsl', descriptor));
   });
 
@@ -209,7 +211,8 @@ describe('checkEnvModule', () => {
     const commented = catchWith((d) => (d.constants = { columns: 5, rows: 10, speed: 2 }), `${CATCH}\n// override speed: f32 = 1.0;\n/* override speed: f32 = 1.0; */\n`);
     expect(await check(commented)).toMatch(/constant "speed" names no `override` of the module/);
     const u32Box = DRIFT.replace('alias EnvAction = f32;', 'alias EnvAction = u32;').replace('clamp(action,', 'clamp(f32(action),')
-      .replace('return random_uniform(seed, env, step, 0u) * 2.0 - 1.0;', 'return 0u;');
+      .replace('return random_uniform(seed, env, step, 0u) * 2.0 - 1.0;', 'return 0u;')
+      .replace('fn env_box_action(a: vec4<f32>) -> EnvAction { return a.x; }', 'fn env_box_action(a: vec4<f32>) -> EnvAction { return u32(a.x); }');
     expect(await check(u32Box, 'drift.wgsl', JSON.stringify(DRIFT_DESCRIPTOR))).toBe(
       "drift.wgsl does not match its descriptor: EnvAction is u32 in the module, the descriptor's Box of shape [1] action space needs f32 or array<f32, 1>",
     );

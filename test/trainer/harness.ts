@@ -202,6 +202,7 @@ export function selectEnvs(g: GpuUpdate, ids: number[]): GpuUpdate {
       N: M,
       O: r.O,
       obsNorm: r.obsNorm,
+      boxActions: r.boxActions,
       discountedReturns: pick(r.discountedReturns, 1, Float64Array),
       obs: pick(r.obs, r.O, Float32Array),
       actions: pick(r.actions, 1, Uint32Array),

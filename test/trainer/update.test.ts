@@ -162,7 +162,7 @@ describe('the CPU references themselves', () => {
     const ro = {
       T: 3, N: 1, obs: new Float32Array(12), actions: new Uint32Array(3),
       rewards: Float64Array.of(1, 1, 1), terminated: Uint8Array.of(0, 0, 0), truncated: Uint8Array.of(0, 1, 0),
-      values: Float64Array.of(2, 4, 6), bootstrapValues: Float64Array.of(0, 10, 0), lastValues: Float64Array.of(8),
+      values: Float64Array.of(2, 4, 6), bootstrapValues: Float64Array.of(0, 10, 0), lastValues: Float64Array.of(8), boxActions: null,
     };
     const base = trainConfig({ gamma: 0.5, gaeLambda: 0.9 });
     const qac = computeTargets(ro, { ...base, algo: 'qac' });

@@ -1,0 +1,55 @@
+// The layered path's loss terms over the rows: each column of row_terms summed over a chunk's rows in a
+// fixed tree order (bit-repeatable, no atomics) into term_sums, the first chunk overwriting and the later
+// ones adding (slice.first == 0 marks the first); then, once per update, the loss metrics (sums / W) and
+// a Gaussian policy's log_std gradient (the sum of its per-row parts: no layer carries it).
+// Prepended: the env module, rng.wgsl, env_interface.wgsl, train_params.wgsl.
+// Buffers: row_terms [G × R × C] read; term_sums [G × C] read-write; metrics read-write (M_POLICY_LOSS,
+// M_VALUE_LOSS, M_ENTROPY written); grads [G × P] read-write (the log_std slot written).
+
+override term_columns: u32 = 4u;
+override off_log_std: u32 = 0u;
+override gaussian_policy: u32 = 0u;
+
+@group(0) @binding(1) var<uniform> slice: Slice;
+@group(0) @binding(2) var<storage, read> row_terms: array<f32>;
+@group(0) @binding(3) var<storage, read_write> term_sums: array<f32>;
+@group(0) @binding(4) var<storage, read_write> metrics: array<f32>;
+@group(0) @binding(5) var<storage, read_write> grads: array<f32>;
+
+const SUM_THREADS: u32 = 256u;
+var<workgroup> red: array<f32, SUM_THREADS>;
+
+// Dispatched as (C, G): workgroup (column, agent).
+@compute @workgroup_size(SUM_THREADS)
+fn sumRows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
+  let lid = lid3.x;
+  let column = wid.x;
+  let agent = wid.y;
+  var s = 0.0;
+  for (var r = lid; r < slice.rows; r += SUM_THREADS) { s += row_terms[(agent * slice.rows + r) * term_columns + column]; }
+  red[lid] = s;
+  workgroupBarrier();
+  for (var stride = SUM_THREADS / 2u; stride > 0u; stride >>= 1u) {
+    if (lid < stride) { red[lid] += red[lid + stride]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    let at = agent * term_columns + column;
+    if (slice.first == 0u) { term_sums[at] = red[0]; } else { term_sums[at] += red[0]; }
+  }
+}
+
+// One invocation per agent.
+@compute @workgroup_size(64)
+fn finishLosses(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let agent = gid.x;
+  if (agent >= num_agents) { return; }
+  let base = agent * term_columns;
+  let w = max(metrics[metric(agent, M_WEIGHT_SUM)], 1.0);
+  metrics[metric(agent, M_POLICY_LOSS)] = term_sums[base] / w;
+  metrics[metric(agent, M_VALUE_LOSS)] = term_sums[base + 1u] / w;
+  metrics[metric(agent, M_ENTROPY)] = term_sums[base + 2u] / w;
+  if (gaussian_policy == 1u) {
+    for (var d = 0u; d < num_actions; d++) { grads[agent * num_params + off_log_std + d] = term_sums[base + 4u + d]; }
+  }
+}
