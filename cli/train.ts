@@ -6,7 +6,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { CheckpointError, decodeCheckpoint, encodeCheckpoint, TORCH_TENSOR_NAMES, type Checkpoint } from '../src/checkpoint.ts';
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/checkpoint.ts';
 import { agentSeed, CONFIG_SCHEMA, ConfigError, defaultConfig, kebab, parseField, validateConfig, type ConfigField, type TrainConfig } from '../src/config.ts';
 import { GpuError, TrainingSession, evaluate, type TrainMetrics } from '../src/trainer/train.ts';
 import { readBuffer } from '../src/gpu/kernel.ts';
@@ -153,8 +153,8 @@ async function nonFiniteReport(session: TrainingSession): Promise<{ what: string
     if (!Number.isFinite(metrics[slot])) bad.push(name);
   }
   for (const t of trainer.layout.tensors) {
-    if (grads.subarray(t.offset, t.offset + t.size).some((v) => !Number.isFinite(v))) bad.push(`gradient of ${TORCH_TENSOR_NAMES[t.name]}`);
-    if (params.subarray(t.offset, t.offset + t.size).some((v) => !Number.isFinite(v))) bad.push(`parameter ${TORCH_TENSOR_NAMES[t.name]}`);
+    if (grads.subarray(t.offset, t.offset + t.size).some((v) => !Number.isFinite(v))) bad.push(`gradient of ${t.torchName}`);
+    if (params.subarray(t.offset, t.offset + t.size).some((v) => !Number.isFinite(v))) bad.push(`parameter ${t.torchName}`);
   }
   const what = bad.length > 0 ? bad.join(', ') : 'gradient norm';
   return { what: session.config.numAgents > 1 ? `${what} (agent ${agent})` : what, paramsBad: (metrics[METRIC_SLOTS.nonFinite] & 4) !== 0 };

@@ -15,7 +15,7 @@
  *                                            deployed elsewhere normalizes its input with obs_rms
  * With G = --num-agents > 1 the network tensors of agent a are named agents.<a>.actor.0.weight, ….
  * With --shared-trunk there are no critic.0.* tensors: the critic's hidden layer is actor.0.*.
- * Metadata (string values): format = "webgpu-rl/1", config (JSON), update, envSteps, recentReturns
+ * Metadata (string values): format = "webgpu-rl/2" (files written as "webgpu-rl/1" still read), config (JSON), update, envSteps, recentReturns
  * (JSON array), crc32 (of the data section, hex), and for a user's env (registered from WGSL) envModule:
  * JSON {path, code, descriptor} of its module, so the checkpoint trains, evaluates and plays on anywhere:
  * decoding registers it. Pure: no fs, so the browser demo reads and writes the same bytes.
@@ -26,7 +26,12 @@ import { slotWords, type EnvSpec } from './envs/types.ts';
 import { descriptorOf, hasDescriptorHeader, parseEnvModule } from './envs/user-module.ts';
 import { paramLayout, type ParamLayout, type TensorName } from './model/layout.ts';
 
-export const CHECKPOINT_FORMAT = 'webgpu-rl/1';
+/**
+ * 2: networks of any depth (actor.0, actor.2, actor.4, … as nn.Sequential indices) and log_std; a file of
+ * format 1 (one hidden layer, the same names) still loads.
+ */
+export const CHECKPOINT_FORMAT = 'webgpu-rl/2';
+const READABLE_FORMATS = ['webgpu-rl/1', CHECKPOINT_FORMAT];
 
 export interface Checkpoint {
   config: TrainConfig;
@@ -48,22 +53,10 @@ export interface Checkpoint {
 
 export class CheckpointError extends Error {}
 
-/** PyTorch state-dict names of the network tensors. */
-export const TORCH_TENSOR_NAMES: Record<TensorName, string> = {
-  actorW1: 'actor.0.weight',
-  actorB1: 'actor.0.bias',
-  actorW2: 'actor.2.weight',
-  actorB2: 'actor.2.bias',
-  criticW1: 'critic.0.weight',
-  criticB1: 'critic.0.bias',
-  criticW2: 'critic.2.weight',
-  criticB2: 'critic.2.bias',
-};
-
-
 /** A tensor's name: PyTorch's for one agent, prefixed with `agents.<a>.` when several train together. */
-function tensorName(numAgents: number, agent: number, name: TensorName): string {
-  return numAgents === 1 ? TORCH_TENSOR_NAMES[name] : `agents.${agent}.${TORCH_TENSOR_NAMES[name]}`;
+function tensorName(numAgents: number, agent: number, layout: ParamLayout, name: TensorName): string {
+  const torch = layout[name].torchName;
+  return numAgents === 1 ? torch : `agents.${agent}.${torch}`;
 }
 
 const CRC_TABLE = (() => {
@@ -136,7 +129,7 @@ export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
     const params = ckpt.params.subarray(agent * layout.total, (agent + 1) * layout.total);
     for (const slot of layout.tensors) {
       const { data, shape } = toTorch(params, layout, slot.name);
-      tensors.push({ name: tensorName(g, agent, slot.name), dtype: 'F32', shape, bytes: bytesOf(data) });
+      tensors.push({ name: tensorName(g, agent, layout, slot.name), dtype: 'F32', shape, bytes: bytesOf(data) });
     }
   }
   tensors.push({ name: 'optimizer.m', dtype: 'F32', shape: [g * layout.total], bytes: bytesOf(ckpt.optM) });
@@ -198,7 +191,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
   const meta = header.__metadata__;
   if (!meta || typeof meta !== 'object') fail('no __metadata__ (not written by webgpu-rl)');
-  if (meta!.format !== CHECKPOINT_FORMAT) fail(`format "${String(meta!.format)}", expected "${CHECKPOINT_FORMAT}"`);
+  if (!READABLE_FORMATS.includes(String(meta!.format))) fail(`format "${String(meta!.format)}", expected one of ${READABLE_FORMATS.join(', ')}`);
   const data = bytes.subarray(8 + headerLength);
   const expectedCrc = String(meta!.crc32);
   const actualCrc = crc32(data).toString(16).padStart(8, '0');
@@ -257,7 +250,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     const agentParams = params.subarray(agent * layout.total, (agent + 1) * layout.total);
     for (const slot of layout.tensors) {
       const shape = slot.shape.length === 1 ? [slot.shape[0]] : [slot.shape[1], slot.shape[0]];
-      fromTorch(agentParams, layout, slot.name, tensor(tensorName(g, agent, slot.name), 'F32', shape) as Float32Array);
+      fromTorch(agentParams, layout, slot.name, tensor(tensorName(g, agent, layout, slot.name), 'F32', shape) as Float32Array);
     }
   }
   const optM = tensor('optimizer.m', 'F32', [g * layout.total]) as Float32Array;

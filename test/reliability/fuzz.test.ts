@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/checkpoint.ts';
+import { CHECKPOINT_FORMAT, CheckpointError, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/checkpoint.ts';
 import { defaultConfig } from '../../src/config.ts';
 import { initParams } from '../../src/cpu/init.ts';
 import { paramLayout } from '../../src/model/layout.ts';
@@ -94,7 +94,9 @@ describe('checkpoint loader under fuzzing', () => {
     const flipped = bytes.slice();
     flipped[flipped.length - 5] ^= 0xff;
     expect(() => decodeCheckpoint(flipped)).toThrow(/checksum mismatch/);
-    expect(() => decodeCheckpoint(withHeader(bytes, (h) => h.replace('webgpu-rl/1', 'webgpu-rl/9')))).toThrow(/format "webgpu-rl\/9", expected "webgpu-rl\/1"/);
+    expect(() => decodeCheckpoint(withHeader(bytes, (h) => h.replace(CHECKPOINT_FORMAT, 'webgpu-rl/9')))).toThrow(/format "webgpu-rl\/9", expected one of webgpu-rl\/1, webgpu-rl\/2/);
+    // Files written before layers were named by nn.Sequential index (format 1) hold the same names and order.
+    expect(decodeCheckpoint(withHeader(bytes, (h) => h.replace(CHECKPOINT_FORMAT, 'webgpu-rl/1'))).params).toEqual(ckpt.params);
     // The same tensors under a config with another hidden size: a shape error, not garbage weights.
     const other = encodeCheckpoint({ ...ckpt, config: { ...ckpt.config, hidden: 9 }, params: new Float32Array(paramLayout(netShapeOf({ ...ckpt.config, hidden: 9 })).total), optM: new Float32Array(paramLayout(netShapeOf({ ...ckpt.config, hidden: 9 })).total), optV: new Float32Array(paramLayout(netShapeOf({ ...ckpt.config, hidden: 9 })).total) });
     const configOf = (b: Uint8Array) => headerOf(b).match(/"config":"(?:[^"\\]|\\.)*"/)![0];
