@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { benchEnv, type EnvBenchRow } from '../bench/env.ts';
 import { benchPreset, type PresetRow } from '../bench/presets.ts';
 import { benchSolve, summarize } from '../bench/solve.ts';
+import { benchSweep, sweepBenchMarkdown } from '../bench/sweep.ts';
 import { CONFIG_SCHEMA, type Algo } from '../src/config.ts';
 import { benchKernels, benchTraining } from '../bench/train.ts';
 import { BUILTIN_ENV_IDS, envIds, envSpec, isEnvId } from '../src/envs/registry.ts';
@@ -20,6 +21,7 @@ export const BENCH_USAGE = `usage: webgpu-rl bench <what> [--sizes LIST] [--seco
   train    whole updates (env-steps/s, updates/s)                                --sizes 1k,16k,64k,256k,1M --n-steps 4 --hidden 256
   solve    wall time from process start to solved on CartPole-v1                  --seeds 5 [-- extra train flags]
   presets  each env's preset: agents that reach its threshold, steps to it           --envs ID,…|all --algos a2c,…|all --seeds 5 [--target-return X]
+  sweep    16 agents (4 learning rates × 4 seeds) as one sweep vs one agent alone (median of 3)  --steps 100000 (per agent) --seeds 4
 Each GPU figure is measured with its CPU reference in the same run; the ratio is printed.
 `;
 
@@ -44,7 +46,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     process.stdout.write(BENCH_USAGE);
     return;
   }
-  if (!['env', 'kernels', 'rollout', 'train', 'solve', 'presets'].includes(what)) throw new UsageError(`unknown benchmark "${what}" (available: env, kernels, rollout, train, solve, presets)`);
+  if (!['env', 'kernels', 'rollout', 'train', 'solve', 'presets', 'sweep'].includes(what)) throw new UsageError(`unknown benchmark "${what}" (available: env, kernels, rollout, train, solve, presets, sweep)`);
   const dashdash = rest.indexOf('--');
   // parseArgs reads "--target-return -120" as two options; join a negative number to its flag.
   const own: string[] = [];
@@ -96,6 +98,12 @@ export async function benchCommand(argv: string[]): Promise<void> {
   }
 
   if (what === 'presets') return presetsCommand(flags, command, json, progress);
+  if (what === 'sweep') {
+    const ctx = await openGpu();
+    const r = await benchSweep(ctx, { totalSteps: positive('steps', flags.steps, 100_000, true), seeds: positive('seeds', flags.seeds, 4, true), repeats: 3 }, progress);
+    console.log(json ? JSON.stringify({ bench: 'sweep', command, adapter: ctx.adapterName, ...r }) : sweepBenchMarkdown(r, command, ctx.adapterName));
+    return ctx.destroy();
+  }
 
   const ctx = await openGpu();
   const header = (text: string) => {

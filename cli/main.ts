@@ -9,6 +9,7 @@ import { maxTrainEnvs } from '../src/trainer/gpu-trainer.ts';
 import { fail, openGpu, UsageError } from './util.ts';
 import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
+import { sweepCommand } from './sweep.ts';
 
 const USAGE = `usage: webgpu-rl <command> [options]
 
@@ -19,6 +20,8 @@ commands:
   bench env|kernels|rollout|train|solve [options] [--json]
                       throughput and time-to-solve, each against its CPU reference (webgpu-rl bench --help)
   info [--json]       the WebGPU adapter, its limits, and the largest N it can run
+  sweep --spec FILE [--shard K/N] [--resume] [--json] | sweep merge DIR…
+                      grid and random search × seeds; shards for Slurm, Kubernetes, AWS Batch (webgpu-rl sweep --help)
 `;
 
 function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>): Record<string, string | boolean | undefined> {
@@ -67,6 +70,8 @@ async function main(argv: string[]) {
       return evalCommand(rest);
     case 'info':
       return infoCommand(rest);
+    case 'sweep':
+      return sweepCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -74,7 +79,7 @@ async function main(argv: string[]) {
       process.stdout.write(USAGE);
       return;
     default:
-      throw new UsageError(`unknown command "${command}" (commands: train, eval, bench, info; see webgpu-rl --help)`);
+      throw new UsageError(`unknown command "${command}" (commands: train, eval, bench, info, sweep; see webgpu-rl --help)`);
   }
 }
 

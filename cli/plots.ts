@@ -17,15 +17,21 @@ export function movingAverage(values: number[], window = 100): number[] {
   return out;
 }
 
-async function renderChart(title: string, yTitle: string, series: Record<string, number[]>, path: string): Promise<void> {
+/** Renders a Vega-Lite spec (640 px wide, white background unless the spec says otherwise) to `path`.svg and .png. */
+export async function renderVegaLite(spec: object, path: string): Promise<void> {
   const [vega, vl, { Resvg }] = await Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]);
+  const compiled = vl.compile({ $schema: 'https://vega.github.io/schema/vega-lite/v5.json', width: 640, height: 320, background: 'white', ...spec } as never).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  writeFileSync(`${path}.svg`, svg);
+  writeFileSync(`${path}.png`, new Resvg(svg, { background: 'white' }).render().asPng());
+}
+
+function renderChart(title: string, yTitle: string, series: Record<string, number[]>, path: string): Promise<void> {
   const values = Object.entries(series).flatMap(([kind, ys]) => ys.map((y, episode) => ({ episode, value: y, kind })));
-  const spec = vl.compile({
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+  return renderVegaLite({
     title,
-    width: 640,
-    height: 320,
-    background: 'white',
     data: { values },
     mark: { type: 'line', strokeWidth: 1.2 },
     encoding: {
@@ -34,12 +40,7 @@ async function renderChart(title: string, yTitle: string, series: Record<string,
       color: { field: 'kind', type: 'nominal', title: null, sort: Object.keys(series) },
       opacity: { condition: { test: "datum.kind === 'raw'", value: 0.45 }, value: 1 },
     },
-  } as never).spec;
-  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  writeFileSync(`${path}.svg`, svg);
-  writeFileSync(`${path}.png`, new Resvg(svg, { background: 'white' }).render().asPng());
+  }, path);
 }
 
 /**

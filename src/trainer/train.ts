@@ -33,6 +33,8 @@ export interface AgentMetrics {
   seed: number;
   meanReturn100: number;
   episodicReturn: number;
+  /** Mean length of the episodes finished since the last report (NaN when none). */
+  episodicLength: number;
   episodesFinished: number;
   policyLoss: number;
   valueLoss: number;
@@ -357,6 +359,7 @@ export class TrainingSession {
         seed: agentSeed(config, a),
         meanReturn100: mean(recent),
         episodicReturn: ringReturns.length > 0 ? mean(ringReturns) : Number.NaN,
+        episodicLength: finished > 0 ? head[1] / finished : Number.NaN,
         episodesFinished: finished,
         policyLoss: metrics[METRIC_SLOTS.policyLoss],
         valueLoss: metrics[METRIC_SLOTS.valueLoss],
