@@ -49,6 +49,8 @@ export interface Checkpoint {
   normStats: Float32Array | null;
   /** Per agent, returns of its last (up to) 100 finished episodes: the stopping rule continues from them. */
   recentReturns: number[][];
+  /** Per agent, the env steps at the report that first showed its target reached (null: not yet); absent in older files. */
+  solvedAtStep?: (number | null)[];
 }
 
 export class CheckpointError extends Error {}
@@ -160,6 +162,7 @@ export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
     update: String(ckpt.update),
     envSteps: String(ckpt.envSteps),
     recentReturns: JSON.stringify(ckpt.recentReturns),
+    ...(ckpt.solvedAtStep ? { solvedAtStep: JSON.stringify(ckpt.solvedAtStep) } : {}),
     ...(BUILTIN_ENV_IDS.includes(spec.id) ? {} : { envModule: JSON.stringify(envModuleMetadata(spec)) }),
     crc32: crc32(data).toString(16).padStart(8, '0'),
   };
@@ -223,6 +226,16 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   if (!Array.isArray(recentReturns) || recentReturns.length > config.numAgents || !recentReturns.every(listOfNumbers)) {
     fail('recentReturns in metadata is not one list of numbers per agent');
   }
+  let solvedAtStep: (number | null)[] | undefined;
+  try {
+    solvedAtStep = meta!.solvedAtStep === undefined ? undefined : JSON.parse(String(meta!.solvedAtStep));
+  } catch {
+    fail('solvedAtStep in metadata is not JSON');
+  }
+  const stepOrNull = (v: unknown) => v === null || (Number.isInteger(v) && (v as number) > 0 && (v as number) <= envSteps);
+  if (solvedAtStep !== undefined && (!Array.isArray(solvedAtStep) || solvedAtStep.length !== config.numAgents || !solvedAtStep.every(stepOrNull))) {
+    fail('solvedAtStep in metadata is not one step (or null) per agent');
+  }
   const layout = paramLayout(netShapeOf(config));
 
   const tensor = (name: string, dtype: 'F32' | 'U32', shape: number[] | null): Float32Array | Uint32Array => {
@@ -275,7 +288,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
       normStats[base + 2 * ov4 + 1] = part('ret_rms.var', 1)[0];
     }
   }
-  return { config, update, envSteps, params, optM, optV, envSlots, normStats, recentReturns };
+  return { config, update, envSteps, params, optM, optV, envSlots, normStats, recentReturns, ...(solvedAtStep ? { solvedAtStep } : {}) };
 }
 
 /**
@@ -300,5 +313,6 @@ export function agentCheckpoint(ckpt: Checkpoint, agent: number): Checkpoint {
     envSlots: ckpt.envSlots ? part(ckpt.envSlots, config.numEnvs * slotWords(spec)) : null,
     normStats: ckpt.normStats ? part(ckpt.normStats, normStatsLength(spec.observationSize)) : null,
     recentReturns: [ckpt.recentReturns[agent] ?? []],
+    ...(ckpt.solvedAtStep ? { solvedAtStep: [ckpt.solvedAtStep[agent]] } : {}),
   };
 }

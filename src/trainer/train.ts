@@ -271,7 +271,7 @@ export class TrainingSession {
     const state = await this.readState();
     const envSlots = await this.trainer.readEnvSlots();
     const normStats = this.trainer.normalizes ? await this.trainer.readNormStats() : null;
-    return { config: this.config, update: this.update, envSteps: this.envSteps, ...state, envSlots, normStats, recentReturns: this.recentReturns.map((r) => [...r]) };
+    return { config: this.config, update: this.update, envSteps: this.envSteps, ...state, envSlots, normStats, recentReturns: this.recentReturns.map((r) => [...r]), solvedAtStep: [...this.solvedAtStep] };
   }
 
   /** Continues from a checkpoint of the same config: parameters, optimizer, envs, counters. */
@@ -281,6 +281,16 @@ export class TrainingSession {
     if (ckpt.normStats) this.trainer.loadNormStats(ckpt.normStats);
     this.update = ckpt.update;
     ckpt.recentReturns.forEach((r, agent) => this.recentReturns[agent]?.splice(0, this.recentReturns[agent].length, ...r));
+    // A run resumed after its agents reached their targets keeps the step they did and stops where it would have.
+    ckpt.solvedAtStep?.forEach((step, agent) => {
+      this.solvedAtStep[agent] = step;
+      this.agentSolved[agent] = step !== null;
+    });
+    if (this.agentSolved.every(Boolean)) {
+      this.solved = true;
+      const lastSolveUpdate = Math.max(...this.solvedAtStep.map((s) => s! / this.trainer.numRows));
+      if (this.config.stopOnTarget) this.stopAtUpdate = Math.min(this.maxUpdates, lastSolveUpdate + RING_SLOTS * this.config.metricsEvery);
+    }
     this.throughputWindow.splice(0, this.throughputWindow.length, { time: this.startTime, step: this.envSteps });
   }
 

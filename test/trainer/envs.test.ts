@@ -126,4 +126,26 @@ describe('exact resume with running statistics', () => {
     // The statistics moved away from their start (mean 0, variance 1).
     expect(Array.from(want.normStats!.subarray(0, 6)).some((v) => v !== 0)).toBe(true);
   });
+
+  it('a run checkpointed after reaching its target resumes with the same solvedAtStep and stops at the same update', async () => {
+    const config: Partial<TrainConfig> = { env: 'CartPole-v1', numEnvs: 16, nSteps: 8, hidden: 8, targetReturn: 15, metricsEvery: 2, seed: 48 };
+    const first = new TrainingSession(gpu(), config);
+    first.initialize();
+    while (first.solvedAtStep[0] === null) {
+      await first.step();
+      await first.drain();
+    }
+    const saved = decodeCheckpoint(encodeCheckpoint(await first.checkpoint()));
+    const stopAt = first.stopAtUpdate;
+    first.destroy();
+    expect(saved.solvedAtStep).toEqual(first.solvedAtStep);
+    expect(stopAt).not.toBeNull();
+
+    const second = new TrainingSession(gpu(), saved.config);
+    second.restore(saved);
+    expect(second.solved).toBe(true);
+    expect(second.solvedAtStep).toEqual(first.solvedAtStep);
+    expect(second.stopAtUpdate).toBe(stopAt);
+    second.destroy();
+  });
 });
