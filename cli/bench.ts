@@ -6,6 +6,7 @@ import { benchSolve, summarize } from '../bench/solve.ts';
 import { benchSweep, sweepBenchMarkdown } from '../bench/sweep.ts';
 import { CONFIG_SCHEMA, type Algo } from '../src/config.ts';
 import { benchKernels, benchTraining } from '../bench/train.ts';
+import { benchLinear, linearTable } from '../bench/linear.ts';
 import { BUILTIN_ENV_IDS, envIds, envSpec, isEnvId } from '../src/envs/registry.ts';
 
 const ALGOS = CONFIG_SCHEMA.algo.kind === 'choice' ? CONFIG_SCHEMA.algo.choices : [];
@@ -17,6 +18,7 @@ import { formatRate, openGpu, parseIntList, table, UsageError } from './util.ts'
 export const BENCH_USAGE = `usage: webgpu-rl bench <what> [--sizes LIST] [--seconds S] [--json]
   env      env-only stepping (GPU fused, GPU per step, CPU reference)            --env ID|all [--env-module PATH] --sizes 1k,16k,64k,256k,1M --steps 200
   kernels  actor-critic forward+backward over B rows (GFLOP/s, rows/s)            --sizes 4k,64k,1M --hidden 256
+  linear   layer kernels (shaders/linear.wgsl) 64x64, 4x64, 64x2, GFLOP/s each     --sizes 4k,64k,1M
   rollout  policy + sampling + env step (env-steps/s)                            --sizes 1k,16k,64k,256k,1M --n-steps 4 --hidden 256
   train    whole updates (env-steps/s, updates/s)                                --sizes 1k,16k,64k,256k,1M --n-steps 4 --hidden 256
   solve    wall time from process start to solved on CartPole-v1                  --seeds 5 [-- extra train flags]
@@ -46,7 +48,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     process.stdout.write(BENCH_USAGE);
     return;
   }
-  if (!['env', 'kernels', 'rollout', 'train', 'solve', 'presets', 'sweep'].includes(what)) throw new UsageError(`unknown benchmark "${what}" (available: env, kernels, rollout, train, solve, presets, sweep)`);
+  if (!['env', 'kernels', 'rollout', 'train', 'solve', 'presets', 'sweep', 'linear'].includes(what)) throw new UsageError(`unknown benchmark "${what}" (available: env, kernels, linear, rollout, train, solve, presets, sweep)`);
   const dashdash = rest.indexOf('--');
   // parseArgs reads "--target-return -120" as two options; join a negative number to its flag.
   const own: string[] = [];
@@ -140,6 +142,11 @@ export async function benchCommand(argv: string[]): Promise<void> {
     print(rows, ['B rows', 'GPU rows/s', 'GPU GFLOP/s', 'CPU ref rows/s', 'CPU GFLOP/s', 'GPU / CPU'], rows.map((r) => [
       String(r.rows), formatRate(r.gpuRowsPerSec), r.gpuGflops.toFixed(2), formatRate(r.cpuRowsPerSec), r.cpuGflops.toFixed(2), `${(r.gpuRowsPerSec / r.cpuRowsPerSec).toFixed(1)}x`,
     ]));
+  } else if (what === 'linear') {
+    const sizes = parseIntList('sizes', (flags.sizes as string | undefined) ?? '4k,64k,1M');
+    header('fully connected layer kernels, G = 1, tanh epilogue/prologue; GFLOP/s = 2·R·K·N per kernel; CPU reference on up to 4096 rows');
+    const rows = await benchLinear(ctx, { sizes, seconds }, (r) => progress(`${r.inputs}x${r.outputs} R=${r.rows} ${r.kernel}`));
+    print(rows, ...linearTable(rows));
   } else {
     const nSteps = positive('n-steps', flags['n-steps'], 4, true);
     const hidden = positive('hidden', flags.hidden, 256, true);
