@@ -1,16 +1,18 @@
 // The layered path's rollout and evaluation around the network (linear.wgsl runs the layers between
-// these): from the actor's outputs and the critic's values of every env at step t, act, step the env,
-// record the row, autoreset; after the rollout, the bootstrap values. The policy head's half (sampling
-// and the env's action type) is layered_act_categorical.wgsl or layered_act_gaussian.wgsl, one of which
-// follows this file. Prepended: the env module, rng.wgsl, env_interface.wgsl, train_params.wgsl,
-// policy.wgsl (and policy_gaussian.wgsl for the Gaussian head). CPU reference: src/cpu/rollout.ts.
+// these): from the actor's outputs and the critic's values of a chunk of envs at step t, act, step the
+// env, record the row, autoreset; after the rollout, the bootstrap values. The policy head's half
+// (sampling, the env's action type, binding 10) is layered_act_categorical.wgsl or
+// layered_act_gaussian.wgsl, one of which follows this file. Prepended: the env module, rng.wgsl,
+// env_interface.wgsl, train_params.wgsl, policy.wgsl (and policy_gaussian.wgsl for the Gaussian head).
+// CPU reference: src/cpu/rollout.ts.
 //
 // Rows and buffers as rollout.wgsl (row = agent·T·N + t·N + env), plus: z_out [G × R × A] the actor's
-// outputs (logits or means) and v_out [G × R × V] the critic's, for R rows (the N envs during the
-// rollout; a chunk of rows for the bootstrap); row_data [G×T×N × O] the raw final observation where an
-// episode was truncated (not terminated), then [G×T×N × A] a Gaussian policy's unclipped samples;
-// net_params [G × P] read (log_std). value_buf .y (the bootstrap) is 0 after rolloutAct and filled by
-// rolloutBootstrap. Evaluation binds its own env slots and writes (return, length) to value_buf[i].
+// outputs (logits or means) and v_out [G × R × V] the critic's, for the R envs (or rows) of the slice;
+// row_data [G×T×N × O] the raw final observation where an episode was truncated (not terminated), then
+// [G×T×N × A] a Gaussian policy's unclipped samples. Rewards are stored raw (value_buf .z);
+// layered_observe.wgsl normalizes them after the rollout when asked. value_buf .y (the bootstrap) is 0
+// after rolloutAct and filled by rolloutBootstrap. Evaluation binds its own env slots and writes
+// (return, length) to value_buf[i].
 
 @group(0) @binding(1) var<uniform> slice: Slice;
 @group(0) @binding(2) var<uniform> agents: array<AgentParams, MAX_AGENTS>;
@@ -20,11 +22,9 @@
 @group(0) @binding(6) var<storage, read_write> step_info: array<u32>;
 @group(0) @binding(7) var<storage, read_write> value_buf: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read_write> stats: array<EpisodeStats>;
-@group(0) @binding(9) var<storage, read> norm_stats: array<vec4<f32>>;
-@group(0) @binding(10) var<storage, read_write> row_data: array<f32>;
-@group(0) @binding(11) var<storage, read> net_params: array<f32>;
+@group(0) @binding(9) var<storage, read_write> row_data: array<f32>;
 
-// Output row i of z_out or v_out (`width` floats) as a vec4; lanes beyond it 0.
+// Output row i of z_out or v_out as a vec4; lanes beyond the width 0.
 fn actor_row(i: u32) -> vec4<f32> {
   var o = vec4<f32>(0.0);
   for (var k = 0u; k < num_actions; k++) { o[k] = z_out[i * num_actions + k]; }
@@ -37,19 +37,31 @@ fn critic_row(i: u32) -> vec4<f32> {
   return o;
 }
 
+// The env of invocation i of a slice: (agent, env index, slot index).
+struct SliceEnv { agent: u32, env: u32, slot: u32 }
+
+fn slice_env(i: u32) -> SliceEnv {
+  let agent = i / slice.rows;
+  let env = slice.first + i % slice.rows;
+  return SliceEnv(agent, env, agent * train.num_envs + env);
+}
+
+fn rollout_row(e: SliceEnv) -> u32 { return e.agent * rows_per_agent() + slice.t * train.num_envs + e.env; }
+
 fn record_finished_episode(agent: u32, episode_return: f32, length: u32) {
   let slot = atomicAdd(&stats[agent].finished, 1u);
   atomicAdd(&stats[agent].length_sum, length);
   stats[agent].recent_returns[slot % STATS_RING] = episode_return;
 }
 
-// Everything of step t of one env after the action: the reward (normalized when asked), the row, the
-// final observation of a truncated episode, the episode statistics, same-step autoreset.
-fn finish_step(agent: u32, env: u32, slot: ptr<function, EnvSlot>, step: EnvStep, action_bits: u32, value: f32) {
-  let row = agent * rows_per_agent() + slice.t * train.num_envs + env;
+// Everything of step t of one env after the action: the reward, the row, the final observation of a
+// truncated episode, the episode statistics, same-step autoreset.
+fn finish_step(e: SliceEnv, slot: ptr<function, EnvSlot>, step: EnvStep, action_bits: u32, value: f32) {
+  let row = rollout_row(e);
   var discounted = 0.0;
   if (normalize_reward == 1u) {
-    (*slot).c.discounted_return = (*slot).c.discounted_return * agents[agent].gamma + step.reward;
+    // VecNormalize's `returns`: reset at every episode end, the truncated ones too (reset_slot).
+    (*slot).c.discounted_return = (*slot).c.discounted_return * agents[e.agent].gamma + step.reward;
     discounted = (*slot).c.discounted_return;
   }
   let bits = done_bits(step, (*slot).c);
@@ -57,11 +69,11 @@ fn finish_step(agent: u32, env: u32, slot: ptr<function, EnvSlot>, step: EnvStep
     let o = env_observe((*slot).s);
     for (var k = 0u; k < OBS_SIZE; k++) { row_data[row * OBS_SIZE + k] = o[k]; }
   }
-  value_buf[row] = vec4<f32>(value, 0.0, normalize_reward_of(agent, step.reward), discounted);
+  value_buf[row] = vec4<f32>(value, 0.0, step.reward, discounted);
   step_info[row] = action_bits | (bits << 8u);
   if (bits != 0u) {
-    record_finished_episode(agent, (*slot).c.episode_return, (*slot).c.elapsed);
-    reset_slot(slot, agents[agent].seed, env);
+    record_finished_episode(e.agent, (*slot).c.episode_return, (*slot).c.elapsed);
+    reset_slot(slot, agents[e.agent].seed, e.env);
   }
 }
 
@@ -95,11 +107,12 @@ fn rolloutBootstrap(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invoca
   }
 }
 
-// The value of every env's state after the rollout (s_T), from the outputs of the N envs' rows.
+// The value of the state after the rollout (s_T) of the slice's envs, from their outputs.
 @compute @workgroup_size(workgroup_size)
 fn rolloutLast(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                @builtin(num_workgroups) nwg: vec3<u32>) {
-  let slot = flat_index(wid, lid, nwg);
-  if (slot >= num_agents * train.num_envs) { return; }
-  value_buf[num_agents * rows_per_agent() + slot] = vec4<f32>(bootstrap_value(actor_row(slot), critic_row(slot)), 0.0, 0.0, 0.0);
+  let i = flat_index(wid, lid, nwg);
+  if (i >= num_agents * slice.rows) { return; }
+  let e = slice_env(i);
+  value_buf[num_agents * rows_per_agent() + e.slot] = vec4<f32>(bootstrap_value(actor_row(i), critic_row(i)), 0.0, 0.0, 0.0);
 }

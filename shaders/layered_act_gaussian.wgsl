@@ -1,7 +1,9 @@
 // The Gaussian head's half of layered_act.wgsl: a Box env's action a = μ + σ·ε (policy_gaussian.wgsl),
 // stored unclipped (the log-probability is of the sample) and clipped to the Box before the env sees it.
 // The env module gives the conversion to its action type: fn env_box_action(a: vec4<f32>) -> EnvAction.
-// Follows layered_act.wgsl.
+// net_params [G × P] read: log_std. Follows layered_act.wgsl.
+
+@group(0) @binding(10) var<storage, read> net_params: array<f32>;
 
 // The Box's bounds per dimension (lanes beyond D unused), from the env's descriptor.
 override action_low0: f32 = -1.0;
@@ -27,36 +29,34 @@ fn clip_to_box(a: vec4<f32>) -> vec4<f32> {
 @compute @workgroup_size(workgroup_size)
 fn rolloutAct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
               @builtin(num_workgroups) nwg: vec3<u32>) {
-  let slot = flat_index(wid, lid, nwg);
-  let n = train.num_envs;
-  if (slot >= num_agents * n) { return; }
-  let agent = slot / n;
-  let env = slot % n;
-  let row = agent * rows_per_agent() + slice.t * n + env;
-  let a = gaussian_sample(actor_row(slot), log_std_of(agent), agents[agent].seed, env, train.update * train.n_steps + slice.t);
+  let i = flat_index(wid, lid, nwg);
+  if (i >= num_agents * slice.rows) { return; }
+  let e = slice_env(i);
+  let row = rollout_row(e);
+  let a = gaussian_sample(actor_row(i), log_std_of(e.agent), agents[e.agent].seed, e.env, train.update * train.n_steps + slice.t);
   let actions_base = num_agents * rows_per_agent() * OBS_SIZE;
   for (var d = 0u; d < num_actions; d++) { row_data[actions_base + row * num_actions + d] = a[d]; }
-  var s = envs[slot];
-  finish_step(agent, env, &s, advance_env(&s, env_box_action(clip_to_box(a))), 0u, critic_row(slot).x);
-  envs[slot] = s;
+  var s = envs[e.slot];
+  finish_step(e, &s, advance_env(&s, env_box_action(clip_to_box(a))), 0u, critic_row(i).x);
+  envs[e.slot] = s;
 }
 
-// One step of every evaluation episode: the mean (greedy) or a sample keyed apart from training.
+// One step of the evaluation episodes of the slice: the mean (greedy) or a sample keyed apart from training.
 @compute @workgroup_size(workgroup_size)
 fn evaluateAct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat_index(wid, lid, nwg);
-  if (i >= num_agents * train.num_envs) { return; }
-  var s = envs[i];
+  if (i >= num_agents * slice.rows) { return; }
+  let e = slice_env(i);
+  var s = envs[e.slot];
   if (s.c.episode != 0u) { return; }
-  let agent = i / train.num_envs;
   var a = actor_row(i);
   if (train.greedy == 0u) {
-    a = gaussian_sample(a, log_std_of(agent), agents[agent].seed, i % train.num_envs, slice.t);
+    a = gaussian_sample(a, log_std_of(e.agent), agents[e.agent].seed, e.env, slice.t);
   }
   if (done_bits(advance_env(&s, env_box_action(clip_to_box(a))), s.c) != 0u || slice.t + 1u >= max_episode_steps) {
-    value_buf[i] = vec4<f32>(s.c.episode_return, f32(s.c.elapsed), 0.0, 0.0);
+    value_buf[e.slot] = vec4<f32>(s.c.episode_return, f32(s.c.elapsed), 0.0, 0.0);
     s.c.episode = 1u;
   }
-  envs[i] = s;
+  envs[e.slot] = s;
 }

@@ -1,20 +1,25 @@
-// The layered path's loss terms over the rows: each column of row_terms summed over a chunk's rows in a
+// The layered path's sums over rows. sumRows: each column of row_terms summed over a chunk's rows in a
 // fixed tree order (bit-repeatable, no atomics) into term_sums, the first chunk overwriting and the later
-// ones adding (slice.first == 0 marks the first); then, once per update, the loss metrics (sums / W) and
-// a Gaussian policy's log_std gradient (the sum of its per-row parts: no layer carries it).
+// ones adding (slice.first == 0 marks the first). finishLosses, once per update: the loss metrics
+// (sums / W) and a Gaussian policy's log_std gradient (the sum of its per-row parts: no layer carries
+// it). addRows: a shared trunk's gradient, the actor's part plus the critic's, for the layer below.
 // Prepended: the env module, rng.wgsl, env_interface.wgsl, train_params.wgsl.
 // Buffers: row_terms [G × R × C] read; term_sums [G × C] read-write; metrics read-write (M_POLICY_LOSS,
-// M_VALUE_LOSS, M_ENTROPY written); grads [G × P] read-write (the log_std slot written).
+// M_VALUE_LOSS, M_ENTROPY written); grads [G × P] read-write (the log_std slot written); d_trunk
+// [G × R × add_width] read-write, d_other the same shape read.
 
 override term_columns: u32 = 4u;
 override off_log_std: u32 = 0u;
 override gaussian_policy: u32 = 0u;
+override add_width: u32 = 1u;
 
 @group(0) @binding(1) var<uniform> slice: Slice;
 @group(0) @binding(2) var<storage, read> row_terms: array<f32>;
 @group(0) @binding(3) var<storage, read_write> term_sums: array<f32>;
 @group(0) @binding(4) var<storage, read_write> metrics: array<f32>;
 @group(0) @binding(5) var<storage, read_write> grads: array<f32>;
+@group(0) @binding(6) var<storage, read_write> d_trunk: array<f32>;
+@group(0) @binding(7) var<storage, read> d_other: array<f32>;
 
 const SUM_THREADS: u32 = 256u;
 var<workgroup> red: array<f32, SUM_THREADS>;
@@ -52,4 +57,12 @@ fn finishLosses(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (gaussian_policy == 1u) {
     for (var d = 0u; d < num_actions; d++) { grads[agent * num_params + off_log_std + d] = term_sums[base + 4u + d]; }
   }
+}
+
+@compute @workgroup_size(workgroup_size)
+fn addRows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+           @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat_index(wid, lid, nwg);
+  if (i >= num_agents * slice.rows * add_width) { return; }
+  d_trunk[i] += d_other[i];
 }

@@ -1,33 +1,10 @@
-// The parts of the policy and its input that every network path shares (the fused one-layer kernels and
-// the layered ones): the input normalization by the running statistics, the categorical head's
-// log-softmax, sampling and greedy choice. Prepended: train_params.wgsl (and before it the env module,
-// rng.wgsl, env_interface.wgsl). The including kernel declares `norm_stats` (normalize.wgsl's record) in
-// storage when it normalizes. CPU references: src/cpu/normalize.ts, src/cpu/policy-head.ts, src/cpu/rollout.ts.
+// The categorical head's parts that every network path shares (the fused one-layer kernels and the
+// layered ones): log-softmax, sampling and greedy choice. Prepended: train_params.wgsl (and before it the
+// env module, rng.wgsl, env_interface.wgsl). CPU references: src/cpu/policy-head.ts, src/cpu/rollout.ts.
 
 // Logit of a lane beyond the env's actions: exp() underflows to exactly 0 and the value stays finite, so
 // 0 · log p is 0 (with −inf it would be NaN).
 const LOGIT_PAD: f32 = -3.0e38;
-
-// The running observation statistics of `agent` applied: (x − mean) / sqrt(var + eps), clipped, as
-// VecNormalize. Padded lanes stay 0 (their mean is 0).
-fn normalize_obs_of(agent: u32, x: Obs) -> Obs {
-  if (normalize_obs == 0u) { return x; }
-  let base = agent * norm_stride();
-  var y: Obs;
-  for (var k = 0u; k < OBS_VEC4S; k++) {
-    let mean = norm_stats[base + k];
-    let var_ = norm_stats[base + OBS_VEC4S + k];
-    y[k] = clamp((x[k] - mean) / sqrt(var_ + NORM_EPS), vec4<f32>(-NORM_CLIP), vec4<f32>(NORM_CLIP));
-  }
-  return y;
-}
-
-// A reward scaled by the running variance of the discounted return, clipped (VecNormalize; no mean shift).
-fn normalize_reward_of(agent: u32, r: f32) -> f32 {
-  if (normalize_reward == 0u) { return r; }
-  let ret = norm_stats[agent * norm_stride() + 2u * OBS_VEC4S];
-  return clamp(r / sqrt(ret.y + NORM_EPS), -NORM_CLIP, NORM_CLIP);
-}
 
 // log-softmax over the A live lanes by log-sum-exp: finite for any finite logits (log(softmax) is not:
 // log(0) differs by backend). Lanes beyond A come out near LOGIT_PAD, with probability exactly 0.

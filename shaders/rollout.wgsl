@@ -2,7 +2,7 @@
 // registers: observation (normalized when asked), actor forward, categorical sampling, critic forward, the
 // env's step, same-step autoreset. Written against the env interface (env_interface.wgsl): any env module
 // with a Discrete(A <= 4) action space. Prepended: the env module, rng.wgsl, env_interface.wgsl,
-// train_params.wgsl, policy.wgsl, network.wgsl. CPU reference: src/cpu/rollout.ts.
+// train_params.wgsl, normalize_apply.wgsl, policy.wgsl, network.wgsl. CPU reference: src/cpu/rollout.ts.
 //
 // Buffers (G agents, N envs each, T steps; row = agent * T*N + t * N + env; slot = agent * N + env;
 // OV = OBS_VEC4S, A = num_actions):

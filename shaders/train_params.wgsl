@@ -109,13 +109,14 @@ struct AgentParams {
   _pad2: u32,
 }
 
-// The layered path's per-dispatch parameters (one small uniform per rollout step and per chunk of rows,
-// made once: the dispatches of one submit cannot see different values of one buffer).
+// The layered path's per-dispatch parameters: one record per (rollout step, chunk of envs) and per chunk
+// of rows, all written once into one buffer and bound at a dynamic offset (the dispatches of one submit
+// cannot see different values of one buffer written between them).
 struct Slice {
-  t: u32,       // the rollout step
-  first: u32,   // first row of the chunk within each agent's T·N rows
-  rows: u32,    // R: rows of this chunk
-  _pad: u32,
+  t: u32,          // the rollout (or evaluation) step
+  first: u32,      // the chunk's first env (rollout, evaluation) or first row of each agent's T·N (update)
+  rows: u32,       // R: envs or rows of this chunk, per agent
+  store_obs: u32,  // 1: observeEnvs also stores the raw observation as row t of the rollout
 }
 
 // 64 KiB, WebGPU's default maxUniformBufferBindingSize: 1024 agents of 64 bytes.

@@ -5,7 +5,7 @@
  */
 import { BUILTIN_ENV_IDS, envIds, envSpec } from './envs/registry.ts';
 import type { EnvSpec } from './envs/types.ts';
-import type { NetShape } from './model/layout.ts';
+import { actorHiddenOf, criticHiddenOf, fusedApplies, type NetShape } from './model/layout.ts';
 
 export type Algo = 'a2c' | 'reinforce' | 'qac' | 'tdac';
 export type OptimizerName = 'adam' | 'rmsprop';
@@ -345,23 +345,46 @@ export function packedLayout(shape: Pick<NetShape, 'obsSize' | 'numActions' | 'v
   return { obsVec4s, actorRows, criticRows, unitVec4s, stride: unitVec4s * shape.hiddenSize + 2 };
 }
 
+/** The widest layer of a network that takes the layered path (linear.wgsl: a lane tiles at most 1024 inputs or outputs). */
+export const LAYERED_MAX_WIDTH = 1024;
+
+/** The most dimensions of a Box action (the Gaussian head's means ride in one vec4). */
+export const MAX_BOX_DIMENSIONS = 4;
+
 /** Whether the trainer can train this config: its action space, algorithm and network. ConfigError otherwise. */
-export function checkTrainable(config: Pick<TrainConfig, 'env'> & Partial<Pick<TrainConfig, 'algo' | 'netArch' | 'sharedTrunk'>>, spec: EnvSpec = envSpec(config.env)): void {
+export function checkTrainable(
+  config: Pick<TrainConfig, 'env'> & Partial<Pick<TrainConfig, 'algo' | 'netArch' | 'sharedTrunk' | 'hidden' | 'activation'>>,
+  spec: EnvSpec = envSpec(config.env),
+): void {
   const space = spec.actionSpace;
   if (space.type === 'Box') {
-    throw new ConfigError(
-      `--env ${config.env} has continuous (Box) actions, which training does not support yet (Gaussian policies come next); ` +
-        `its vector env works (makeVecEnv, bench env). Train a Discrete env: ${envIds().filter((id) => envSpec(id).actionSpace.type === 'Discrete').join(', ')}`,
-    );
-  }
-  if (space.n > MAX_DISCRETE_ACTIONS) {
+    if (space.shape.length !== 1 || space.shape[0] > MAX_BOX_DIMENSIONS) {
+      throw new ConfigError(`--env ${config.env} has a Box action of shape [${space.shape}]; the Gaussian policy holds at most ${MAX_BOX_DIMENSIONS} dimensions (its means ride in one vec4)`);
+    }
+    if (config.algo === 'qac') {
+      throw new ConfigError(`--algo qac learns Q(s, a) for each of a Discrete env's actions; --env ${config.env} has continuous (Box) actions: use a2c, reinforce or tdac`);
+    }
+  } else if (space.n > MAX_DISCRETE_ACTIONS) {
     throw new ConfigError(`--env ${config.env} has Discrete(${space.n}) actions; the categorical policy holds at most ${MAX_DISCRETE_ACTIONS} (its logits ride in one vec4)`);
   }
   if (config.netArch) {
     const { pi, vf } = parseNetArch(config.netArch);
     if (config.sharedTrunk && pi.join() !== vf.join()) throw new ConfigError(`--shared-trunk needs the same hidden layers for actor and critic; --net-arch gives pi=${pi} and vf=${vf}`);
-    if (pi.length > 1 || vf.length > 1 || pi[0] !== vf[0]) throw new ConfigError(`--net-arch ${config.netArch}: networks of more than one hidden layer train once the layered update lands; use one layer (e.g. --net-arch 64)`);
   }
+  const shape = netShapeOf({ hidden: 64, algo: 'a2c', activation: 'tanh', sharedTrunk: false, ...config }, spec);
+  if (!fusedApplies(shape)) {
+    const widest = Math.max(...actorHiddenOf(shape), ...criticHiddenOf(shape));
+    if (widest > LAYERED_MAX_WIDTH) {
+      throw new ConfigError(
+        `a layer of ${widest} units is wider than the ${LAYERED_MAX_WIDTH} that networks of more than one hidden layer (or a Gaussian policy, or unequal actor and critic) allow; ` +
+          `use at most ${LAYERED_MAX_WIDTH} per layer` + (isOneLayerWide(shape) ? ` (one hidden layer of equal width in both networks and a Discrete env takes up to --hidden ${MAX_HIDDEN_WIDTH})` : ''),
+      );
+    }
+  }
+}
+
+function isOneLayerWide(shape: NetShape): boolean {
+  return actorHiddenOf(shape).length === 1 && criticHiddenOf(shape).length === 1;
 }
 
 /** The packed weights of all agents share one 64 KiB uniform buffer: G × stride ≤ 4096 vec4s. */

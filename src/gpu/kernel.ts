@@ -4,7 +4,8 @@
  */
 import type { GpuContext } from '../platform/gpu-context.ts';
 
-export type BindingKind = 'uniform' | 'storage' | 'read-only-storage';
+/** 'dynamic-uniform': a uniform bound with a dynamic offset (one small record per dispatch, one bind group). */
+export type BindingKind = 'uniform' | 'dynamic-uniform' | 'storage' | 'read-only-storage';
 
 /** A shader file under shaders/ by stem ('rng', 'envs/acrobot'), or source text that is no file there (a user's env module). */
 export type ShaderPart = string | { label: string; code: string };
@@ -50,7 +51,9 @@ export function createKernel(ctx: GpuContext, spec: KernelSpec): Kernel {
   const { device } = ctx;
   const layout = device.createBindGroupLayout({
     label: spec.label,
-    entries: spec.bindings.flatMap((type, binding) => (type === null ? [] : [{ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } }])),
+    entries: spec.bindings.flatMap((type, binding) =>
+      type === null ? [] : [{ binding, visibility: GPUShaderStage.COMPUTE, buffer: type === 'dynamic-uniform' ? { type: 'uniform' as const, hasDynamicOffset: true } : { type } }],
+    ),
   });
   const module = shaderModule(ctx, spec.stems);
   const workgroupSize = spec.constants?.workgroup_size ?? 64;
@@ -65,12 +68,15 @@ export function createKernel(ctx: GpuContext, spec: KernelSpec): Kernel {
   return { layout, pipelines, workgroupSize };
 }
 
-/** A bind group over `buffers` by binding index (null where the kernel's layout has a hole). */
-export function bindGroup(ctx: GpuContext, kernel: Kernel, label: string, buffers: (GPUBuffer | null)[]): GPUBindGroup {
+/**
+ * A bind group over `buffers` by binding index (null where the kernel's layout has a hole); a
+ * GPUBufferBinding ({ buffer, size }) binds part of a buffer, as a dynamic-uniform binding needs.
+ */
+export function bindGroup(ctx: GpuContext, kernel: Kernel, label: string, buffers: (GPUBuffer | GPUBufferBinding | null)[]): GPUBindGroup {
   return ctx.device.createBindGroup({
     label,
     layout: kernel.layout,
-    entries: buffers.flatMap((buffer, binding) => (buffer === null ? [] : [{ binding, resource: { buffer } }])),
+    entries: buffers.flatMap((item, binding) => (item === null ? [] : [{ binding, resource: 'buffer' in item ? item : { buffer: item } }])),
   });
 }
 
@@ -86,17 +92,18 @@ export function workgroupGrid(invocations: number, workgroupSize: number, maxPer
   return [Math.ceil(groups / y), y];
 }
 
-export function dispatch(pass: GPUComputePassEncoder, ctx: GpuContext, kernel: Kernel, entryPoint: string, group: GPUBindGroup, invocations: number) {
+/** `offsets`: the dynamic offsets of the group's dynamic-uniform bindings, in binding order. */
+export function dispatch(pass: GPUComputePassEncoder, ctx: GpuContext, kernel: Kernel, entryPoint: string, group: GPUBindGroup, invocations: number, offsets?: number[]) {
   const [x, y] = workgroupGrid(invocations, kernel.workgroupSize, ctx.device.limits.maxComputeWorkgroupsPerDimension);
   pass.setPipeline(kernel.pipelines[entryPoint]);
-  pass.setBindGroup(0, group);
+  pass.setBindGroup(0, group, offsets);
   pass.dispatchWorkgroups(x, y);
 }
 
 /** Dispatches exactly (x, y) workgroups (kernels that reduce in a fixed number of groups; y: agents). */
-export function dispatchGroups(pass: GPUComputePassEncoder, kernel: Kernel, entryPoint: string, group: GPUBindGroup, x: number, y = 1) {
+export function dispatchGroups(pass: GPUComputePassEncoder, kernel: Kernel, entryPoint: string, group: GPUBindGroup, x: number, y = 1, offsets?: number[]) {
   pass.setPipeline(kernel.pipelines[entryPoint]);
-  pass.setBindGroup(0, group);
+  pass.setBindGroup(0, group, offsets);
   pass.dispatchWorkgroups(x, y);
 }
 

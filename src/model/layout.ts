@@ -96,6 +96,11 @@ export function isOneLayer(shape: NetShape): boolean {
   return actorHiddenOf(shape).length === 1 && criticHiddenOf(shape).length === 1 && (shape.policy ?? 'categorical') === 'categorical';
 }
 
+/** The fused kernels' networks: one hidden layer of the same width in actor and critic, a categorical head. */
+export function fusedApplies(shape: NetShape): boolean {
+  return isOneLayer(shape) && actorHiddenOf(shape)[0] === criticHiddenOf(shape)[0];
+}
+
 export function paramLayout(shape: NetShape): ParamLayout {
   const { obsSize: O, numActions: A, valueOutputs: V } = shape;
   const actorHidden = actorHiddenOf(shape);

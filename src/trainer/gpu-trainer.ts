@@ -19,10 +19,11 @@ import { envSpec } from '../envs/registry.ts';
 import { slotWords, type EnvSpec } from '../envs/types.ts';
 import { envConstants, envModulePart } from '../envs/vec-env.ts';
 
-export { netShapeOf };
+export { netShapeOf, fusedApplies };
 import { bindGroup, createKernel, createStorageBuffer, createUniformBuffer, dispatch, dispatchGroups, maxElementsForBinding, readBuffer, type Kernel, type KernelSpec } from '../gpu/kernel.ts';
-import { paramLayout, type NetShape, type ParamLayout } from '../model/layout.ts';
+import { fusedApplies, paramLayout, type NetShape, type ParamLayout } from '../model/layout.ts';
 import type { GpuContext } from '../platform/gpu-context.ts';
+import { LayeredNetwork } from './layered.ts';
 
 /** The passes of one update, in order ('normalize' runs only when a normalization is on). */
 export const UPDATE_PHASES = ['rollout', 'advantages', 'moments', 'backward', 'reduce', 'norm', 'optimizer', 'pack', 'normalize'] as const;
@@ -60,10 +61,21 @@ const BATCHED_ROLLOUT_MIN_ENVS = 1024;
 const MAX_BACKWARD_GROUPS = 256;
 
 
-/** Bytes per rollout row of the largest per-row buffer: the observations (OV vec4s), or the values (one). */
+/**
+ * Bytes per rollout row of the largest per-row buffer: the observations (OV vec4s), the values (one vec4),
+ * or the layered path's row data (a final observation, and a Box action).
+ */
 function bytesPerRow(spec: EnvSpec): number {
-  return 16 * Math.max(1, Math.ceil(spec.observationSize / 4));
+  const box = spec.actionSpace.type === 'Box' ? spec.actionSpace.shape[0] : 0;
+  return Math.max(16 * Math.max(1, Math.ceil(spec.observationSize / 4)), 4 * (spec.observationSize + box));
 }
+
+/**
+ * 'fused': the one-layer kernels (rollout.wgsl, actor_critic_backward.wgsl), fastest where they apply;
+ * 'layered': any depth and either head, layer by layer (src/trainer/layered.ts).
+ */
+export type NetworkPath = 'fused' | 'layered';
+
 
 /** The largest N that fits this adapter for T steps and G agents on an env (default CartPole-v1). */
 export function maxTrainEnvs(device: GPUDevice, nSteps: number, numAgents = 1, env: string | EnvSpec = 'CartPole-v1'): number {
@@ -71,17 +83,13 @@ export function maxTrainEnvs(device: GPUDevice, nSteps: number, numAgents = 1, e
   return Math.floor(maxElementsForBinding(device, bytesPerRow(spec)) / ((nSteps + 1) * numAgents));
 }
 
-/**
- * The trainer's four shader modules (stems, bindings, entry points, override constants) for a config:
- * what GpuTrainer compiles, and what test/platform/naga.test.ts compiles under a second WebGPU
- * implementation.
- */
-export function trainerKernelSpecs(config: TrainConfig, layout: ParamLayout, spec: EnvSpec): Record<KernelName, KernelSpec> {
+/** The override constants of train_params.wgsl that every trainer kernel shares (network shape, offsets, flags). */
+export function trainConstantsOf(config: TrainConfig, layout: ParamLayout, spec: EnvSpec): Record<string, number> {
   const shape = netShapeOf(config, spec);
   const packing = packedLayout(shape);
   const l = layout;
-  const trainConstants = {
-    hidden_size: config.hidden,
+  return {
+    hidden_size: shape.hiddenSize,
     num_actions: shape.numActions,
     value_outputs: shape.valueOutputs,
     activation: config.activation === 'tanh' ? 1 : 0,
@@ -102,6 +110,16 @@ export function trainerKernelSpecs(config: TrainConfig, layout: ParamLayout, spe
     actor_rows: packing.actorRows,
     critic_rows: packing.criticRows,
   };
+}
+
+/**
+ * The trainer's shader modules (stems, bindings, entry points, override constants) for a config: what
+ * GpuTrainer compiles (the layered path only advantages, optimizer and normalize of these), and what
+ * test/platform/naga.test.ts compiles under a second WebGPU implementation.
+ */
+export function trainerKernelSpecs(config: TrainConfig, layout: ParamLayout, spec: EnvSpec): Record<KernelName, KernelSpec> {
+  const shape = netShapeOf(config, spec);
+  const trainConstants = trainConstantsOf(config, layout, spec);
   // Every module starts with the env's (its compiler messages keep their line numbers), then the interface.
   const envParts = [envModulePart(spec), 'rng', 'env_interface'];
   const S = 'storage' as const;
@@ -109,7 +127,7 @@ export function trainerKernelSpecs(config: TrainConfig, layout: ParamLayout, spe
   return {
     rollout: {
       label: 'rollout',
-      stems: [...envParts, 'train_params', 'policy', 'network', 'rollout'],
+      stems: [...envParts, 'train_params', 'normalize_apply', 'policy', 'network', 'rollout'],
       bindings: ['uniform', 'uniform', S, S, S, S, S, S, R, 'uniform'],
       entryPoints: ['rolloutCollect', 'rolloutCollect4', 'rolloutReset', 'evaluatePolicy'],
       constants: { ...trainConstants, ...envConstants(spec) },
@@ -123,10 +141,10 @@ export function trainerKernelSpecs(config: TrainConfig, layout: ParamLayout, spe
     },
     backward: {
       label: 'actorCriticBackward',
-      stems: [...envParts, 'train_params', 'policy', 'network', 'actor_critic_backward'],
+      stems: [...envParts, 'train_params', 'normalize_apply', 'policy', 'network', 'actor_critic_backward'],
       bindings: ['uniform', 'uniform', R, R, R, R, R, S, R, R, 'uniform'],
       entryPoints: ['actorCriticBackward'],
-      constants: { ...trainConstants, units_per_thread: config.hidden >= 256 ? 4 : 1, shared_trunk: config.sharedTrunk ? 1 : 0 },
+      constants: { ...trainConstants, units_per_thread: shape.hiddenSize >= 256 ? 4 : 1, shared_trunk: config.sharedTrunk ? 1 : 0 },
     },
     optimizer: {
       label: 'optimizer',
@@ -147,9 +165,11 @@ export function trainerKernelSpecs(config: TrainConfig, layout: ParamLayout, spe
 
 type KernelName = 'rollout' | 'advantages' | 'backward' | 'optimizer' | 'normalize';
 
-function mapKernels<T>(specs: Record<KernelName, KernelSpec>, make: (spec: KernelSpec) => T): Record<KernelName, T> {
-  return { rollout: make(specs.rollout), advantages: make(specs.advantages), backward: make(specs.backward), optimizer: make(specs.optimizer), normalize: make(specs.normalize) };
-}
+/** The kernels each path compiles (the layered path brings its own rollout and backward). */
+const PATH_KERNELS: Record<NetworkPath, KernelName[]> = {
+  fused: ['rollout', 'advantages', 'backward', 'optimizer', 'normalize'],
+  layered: ['advantages', 'optimizer', 'normalize'],
+};
 
 /** One agent's running statistics as the GPU holds them (train_params.wgsl norm_stride): floats per agent. */
 export function normStatsFloats(spec: EnvSpec): number {
@@ -171,18 +191,23 @@ export class GpuTrainer {
   readonly env: EnvSpec;
   readonly numRows: number;
   readonly backwardGroups: number;
+  /** Which kernels run the network (fusedApplies decides unless a test or benchmark forces one). */
+  readonly path: NetworkPath;
+  /** The layered path's scheduler; null on the fused path. */
+  readonly layered: LayeredNetwork | null;
   /** Words of one env slot (the env's state, then its counters). */
   readonly slotWords: number;
   readonly buffers: Record<
     'uniform' | 'agents' | 'packed' | 'params' | 'grads' | 'optM' | 'optV' | 'envs' | 'obs' | 'stepInfo' | 'logits' | 'values' | 'targets' | 'partials' | 'metrics' | 'stats' | 'norm',
     GPUBuffer
   >;
-  private readonly kernels: Record<KernelName, Kernel>;
-  private readonly groups: Record<KernelName, GPUBindGroup>;
+  private readonly kernels: Partial<Record<KernelName, Kernel>>;
+  private readonly groups: Partial<Record<KernelName, GPUBindGroup>>;
   private readonly uniformData = new ArrayBuffer(UNIFORM_BYTES);
   private readonly agentData: ArrayBuffer;
 
-  constructor(readonly ctx: GpuContext, readonly config: TrainConfig) {
+  /** `path` forces a network path, `maxRows` the layered path's rows per call (tests and benchmarks). */
+  constructor(readonly ctx: GpuContext, readonly config: TrainConfig, options: { path?: NetworkPath; maxRows?: number } = {}) {
     const { numEnvs: n, nSteps: t, numAgents: g } = config;
     this.env = envSpec(config.env);
     const maxEnvs = maxTrainEnvs(ctx.device, t, g, this.env);
@@ -193,13 +218,18 @@ export class GpuTrainer {
       );
     }
     checkTrainable(config, this.env);
-    checkAgentsFit(config);
     this.shape = netShapeOf(config, this.env);
     this.layout = paramLayout(this.shape);
+    this.path = options.path ?? (fusedApplies(this.shape) ? 'fused' : 'layered');
+    if (this.path === 'fused') {
+      if (!fusedApplies(this.shape)) throw new RangeError('the fused kernels train one hidden layer of equal width and a categorical head; this network takes the layered path');
+      checkAgentsFit(config);
+    }
+    const fused = this.path === 'fused';
     this.slotWords = slotWords(this.env);
     this.numRows = n * t;
     this.agentData = new ArrayBuffer(g * AGENT_PARAM_WORDS * 4);
-    this.backwardGroups = Math.min(MAX_BACKWARD_GROUPS, Math.ceil(this.numRows / BACKWARD_CHUNK));
+    this.backwardGroups = fused ? Math.min(MAX_BACKWARD_GROUPS, Math.ceil(this.numRows / BACKWARD_CHUNK)) : 1;
     const p = this.layout.total * g;
     const rows = this.numRows * g;
     const storage = (label: string, bytes: number) => createStorageBuffer(ctx, `trainer.${label}`, bytes);
@@ -208,7 +238,8 @@ export class GpuTrainer {
       // Bound as array<AgentParams, MAX_AGENTS>: the binding holds all of it, whatever G is.
       agents: createUniformBuffer(ctx, 'trainer.agents', MAX_AGENTS * AGENT_PARAM_WORDS * 4),
       // The weights repacked per hidden unit, read as a uniform buffer (shaders/network.wgsl).
-      packed: ctx.device.createBuffer({ label: 'trainer.packed', size: PACKED_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC }),
+      // (The layered path reads the flat params; it binds a 16-byte stand-in.)
+      packed: ctx.device.createBuffer({ label: 'trainer.packed', size: fused ? PACKED_BYTES : 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC }),
       params: storage('params', p * 4),
       grads: storage('grads', p * 4),
       optM: storage('optM', p * 4),
@@ -219,21 +250,24 @@ export class GpuTrainer {
       logits: storage('logits', rows * 4 * this.shape.numActions),
       values: storage('values', (rows + g * n) * 16),
       targets: storage('targets', rows * 16),
-      partials: storage('partials', g * this.backwardGroups * (this.layout.total + 4) * 4),
+      partials: storage('partials', fused ? g * this.backwardGroups * (this.layout.total + 4) * 4 : 16),
       metrics: storage('metrics', g * NUM_METRICS * 4),
       stats: storage('stats', g * STATS_BYTES),
       norm: storage('norm', g * normStatsFloats(this.env) * 4),
     };
 
-    this.kernels = mapKernels(trainerKernelSpecs(config, this.layout, this.env), (spec) => createKernel(ctx, spec));
+    const specs = trainerKernelSpecs(config, this.layout, this.env);
+    this.kernels = Object.fromEntries(PATH_KERNELS[this.path].map((name) => [name, createKernel(ctx, specs[name])]));
     const b = this.buffers;
-    this.groups = {
-      rollout: bindGroup(ctx, this.kernels.rollout, 'rollout', [b.uniform, b.packed, b.envs, b.obs, b.stepInfo, b.logits, b.values, b.stats, b.norm, b.agents]),
-      advantages: bindGroup(ctx, this.kernels.advantages, 'advantages', [b.uniform, b.stepInfo, b.values, b.targets, b.metrics, b.agents]),
-      backward: bindGroup(ctx, this.kernels.backward, 'backward', [b.uniform, b.packed, b.obs, b.stepInfo, b.logits, b.values, b.targets, b.partials, b.metrics, b.norm, b.agents]),
-      optimizer: bindGroup(ctx, this.kernels.optimizer, 'optimizer', [b.uniform, b.params, b.grads, b.optM, b.optV, b.partials, b.metrics, b.packed, b.agents]),
-      normalize: bindGroup(ctx, this.kernels.normalize, 'normalize', [b.uniform, b.obs, b.values, b.norm]),
+    const groupBuffers: Record<KernelName, GPUBuffer[]> = {
+      rollout: [b.uniform, b.packed, b.envs, b.obs, b.stepInfo, b.logits, b.values, b.stats, b.norm, b.agents],
+      advantages: [b.uniform, b.stepInfo, b.values, b.targets, b.metrics, b.agents],
+      backward: [b.uniform, b.packed, b.obs, b.stepInfo, b.logits, b.values, b.targets, b.partials, b.metrics, b.norm, b.agents],
+      optimizer: [b.uniform, b.params, b.grads, b.optM, b.optV, b.partials, b.metrics, b.packed, b.agents],
+      normalize: [b.uniform, b.obs, b.values, b.norm],
     };
+    this.groups = Object.fromEntries(PATH_KERNELS[this.path].map((name) => [name, bindGroup(ctx, this.kernels[name]!, name, groupBuffers[name])]));
+    this.layered = fused ? null : new LayeredNetwork(ctx, config, this.shape, this.layout, this.env, b, this.slotWords, trainConstantsOf(config, this.layout, this.env), options.maxRows);
   }
 
   /** Whether any running statistics are kept (the 'normalize' phase runs). */
@@ -277,7 +311,8 @@ export class GpuTrainer {
     encoder.clearBuffer(this.buffers.stats);
     this.writeUniform(0);
     const pass = encoder.beginComputePass({ label: 'rolloutReset' });
-    dispatch(pass, this.ctx, this.kernels.rollout, 'rolloutReset', this.groups.rollout, g * this.config.numEnvs);
+    if (this.layered) this.layered.encodeReset(pass);
+    else dispatch(pass, this.ctx, this.kernels.rollout!, 'rolloutReset', this.groups.rollout!, g * this.config.numEnvs);
     pass.end();
     this.ctx.device.queue.submit([encoder.finish()]);
     return params;
@@ -370,7 +405,9 @@ export class GpuTrainer {
 
   /** Encodes the given phases, in order, into one compute pass (the benchmarks time them one by one). */
   encodePhases(encoder: GPUCommandEncoder, phases: readonly Phase[], label = phases.join('+')): void {
-    const { ctx, kernels: k, groups: g } = this;
+    const { ctx, layered } = this;
+    const k = this.kernels as Record<KernelName, Kernel>;
+    const g = this.groups as Record<KernelName, GPUBindGroup>;
     const n = this.config.numEnvs;
     const agents = this.config.numAgents;
     const pass = encoder.beginComputePass({ label });
@@ -378,7 +415,8 @@ export class GpuTrainer {
       switch (phase) {
         // COLLECT ROLLOUT
         case 'rollout':
-          if (n >= BATCHED_ROLLOUT_MIN_ENVS) dispatch(pass, ctx, k.rollout, 'rolloutCollect4', g.rollout, agents * Math.ceil(n / 4));
+          if (layered) layered.encodeRollout(pass);
+          else if (n >= BATCHED_ROLLOUT_MIN_ENVS) dispatch(pass, ctx, k.rollout, 'rolloutCollect4', g.rollout, agents * Math.ceil(n / 4));
           else dispatch(pass, ctx, k.rollout, 'rolloutCollect', g.rollout, agents * n);
           break;
         // CALCULATE TARGETS
@@ -390,10 +428,12 @@ export class GpuTrainer {
           break;
         // UPDATE NETWORK
         case 'backward':
-          dispatchGroups(pass, k.backward, 'actorCriticBackward', g.backward, this.backwardGroups, agents);
+          if (layered) layered.encodeGradients(pass);
+          else dispatchGroups(pass, k.backward, 'actorCriticBackward', g.backward, this.backwardGroups, agents);
           break;
         case 'reduce':
-          dispatch(pass, ctx, k.optimizer, 'reduceGradients', g.optimizer, agents * (this.layout.total + 3));
+          if (layered) layered.encodeFinishLosses(pass);
+          else dispatch(pass, ctx, k.optimizer, 'reduceGradients', g.optimizer, agents * (this.layout.total + 3));
           break;
         case 'norm':
           dispatchGroups(pass, k.optimizer, 'gradNorm', g.optimizer, agents);
@@ -402,7 +442,8 @@ export class GpuTrainer {
           dispatch(pass, ctx, k.optimizer, 'optimizerStep', g.optimizer, agents * this.layout.total);
           break;
         case 'pack':
-          dispatch(pass, ctx, k.optimizer, 'packWeights', g.optimizer, agents * (this.config.hidden + 1));
+          // The layered path reads the weights where the optimizer leaves them.
+          if (!layered) dispatch(pass, ctx, k.optimizer, 'packWeights', g.optimizer, agents * (this.shape.hiddenSize + 1));
           break;
         // NORMALIZE
         case 'normalize':
@@ -423,14 +464,17 @@ export class GpuTrainer {
    * apart from training) into `out` rows of (return, length), agent-major. Uses its own bind group over `out`.
    */
   encodeEvaluation(encoder: GPUCommandEncoder, out: GPUBuffer, numEpisodes: number): void {
+    if (this.layered) return this.layered.encodeEvaluation(encoder, out, numEpisodes);
     const b = this.buffers;
-    const group = bindGroup(this.ctx, this.kernels.rollout, 'evaluate', [b.uniform, b.packed, b.envs, b.obs, b.stepInfo, b.logits, out, b.stats, b.norm, b.agents]);
+    const rollout = this.kernels.rollout!;
+    const group = bindGroup(this.ctx, rollout, 'evaluate', [b.uniform, b.packed, b.envs, b.obs, b.stepInfo, b.logits, out, b.stats, b.norm, b.agents]);
     const pass = encoder.beginComputePass({ label: 'evaluatePolicy' });
-    dispatch(pass, this.ctx, this.kernels.rollout, 'evaluatePolicy', group, this.config.numAgents * numEpisodes);
+    dispatch(pass, this.ctx, rollout, 'evaluatePolicy', group, this.config.numAgents * numEpisodes);
     pass.end();
   }
 
   destroy(): void {
+    this.layered?.destroy();
     for (const buffer of Object.values(this.buffers)) buffer.destroy();
   }
 }

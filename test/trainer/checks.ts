@@ -5,7 +5,9 @@
  * GPU's own inputs, then the running-statistics merge.
  */
 import { expect } from 'vitest';
+import { gaussianLogProb, gaussianSample } from '../../src/cpu/gaussian.ts';
 import { mergeRunningStats, type RunningStats } from '../../src/cpu/normalize.ts';
+import { paramLayout, tensorView } from '../../src/model/layout.ts';
 import { rolloutCollect, type CpuRollout, type RolloutArgs } from '../../src/cpu/rollout.ts';
 import { advantageMoments, computeTargets, learningRateAt, lossAndGradients, optimizerUpdate, type OptimizerState } from '../../src/cpu/update.ts';
 import type { TrainConfig } from '../../src/config.ts';
@@ -96,7 +98,8 @@ export function checkRollout(g: GpuUpdate, cpu: CpuRollout, args: RolloutArgs, a
   const upTo = (row: number) => Math.floor(row / N) <= divergedAt[row % N];
   const sameEnv = (n: number) => divergedAt[n] === T;
   expectClose('obs', g.rollout.obs, cpu.obs, TOL.obs, (i) => upTo(Math.floor(i / O)));
-  expectClose('logits', g.logits, cpu.logits, TOL.logits, (i) => upTo(Math.floor(i / A)));
+  // (A Gaussian policy's means are checked through its actions: checkGaussianActions.)
+  if (args.shape.policy !== 'gaussian') expectClose('logits', g.logits, cpu.logits, TOL.logits, (i) => upTo(Math.floor(i / A)));
   expectClose('values', g.rollout.values, cpu.values, TOL.values, upTo);
   expectClose('bootstrapValues', g.rollout.bootstrapValues, cpu.bootstrapValues, TOL.values, before);
   expectClose('lastValues', g.rollout.lastValues, cpu.lastValues, TOL.values, sameEnv);
@@ -125,6 +128,22 @@ export function checkRollout(g: GpuUpdate, cpu: CpuRollout, args: RolloutArgs, a
     expect(g.stats.finished, 'episodes finished').toBe(cpu.finishedLengths.length);
     expect(g.stats.lengthSum, 'sum of their lengths').toBe(cpu.finishedLengths.reduce((a, b) => a + b, 0));
   }
+}
+
+/**
+ * A Gaussian policy's rollout: every unclipped action the GPU took is μ + σ·ε of the CPU's means at that
+ * state (the same counter-RNG ε), to f32 rounding. Returns log π(a|s) per row for the loss tolerance.
+ */
+function checkGaussianActions(g: GpuUpdate, cpu: CpuRollout, args: RolloutArgs): (row: number) => number {
+  const { T, N, seed, update } = args;
+  const A = args.shape.numActions;
+  const logStd = Float64Array.from(tensorView(args.params, paramLayout(args.shape).logStd!));
+  const want = new Float64Array(T * N * A);
+  for (let t = 0; t < T; t++) {
+    for (let n = 0; n < N; n++) want.set(gaussianSample(cpu.logits, logStd, seed, n, update * T + t, (t * N + n) * A), (t * N + n) * A);
+  }
+  expectClose('unclipped actions', g.rollout.boxActions!, want, { rtol: 1e-5, atol: 1e-5 });
+  return (row) => gaussianLogProb(g.rollout.boxActions!, cpu.logits, logStd, row * A);
 }
 
 /** Gradient tolerance of one tensor: relative plus a part scaled to the tensor's largest element. */
@@ -167,14 +186,18 @@ export async function checkUpdateZero(ctx: GpuContext, c: Case, makeTrainer: (co
   }
   submitUpdate(trainer, 0);
   const g = await readUpdate(trainer, stats);
+  const gaussian = trainer.shape.policy === 'gaussian';
+  if (gaussian) g.rollout.boxActions = await trainer.layered!.readBoxActions();
 
   // COLLECT ROLLOUT
-  const cpu = rolloutCollect({ ...args, forcedActions: g.rollout.actions });
+  const cpu = rolloutCollect({ ...args, forcedActions: g.rollout.actions, ...(gaussian ? { forcedBoxActions: g.rollout.boxActions! } : {}) });
+  let logProb: ((row: number) => number) | undefined;
+  if (gaussian) logProb = checkGaussianActions(g, cpu, args);
   if (c.scenarios) expectScenarios(cpu, c.scenarios);
   const dones = cpu.terminated.reduce((a, b) => a + b, 0) + cpu.truncated.reduce((a, b) => a + b, 0);
   if (T >= 16 && N >= 63 && trainer.env.id.startsWith('CartPole')) expect(dones, 'episodes ended inside the rollout').toBeGreaterThan(0);
   checkRollout(g, cpu, args, true);
-  checkTargetsAndUpdate(trainer, params, g, 1e-5);
+  checkTargetsAndUpdate(trainer, params, g, 1e-5, logProb);
 
   // NORMALIZE: the running statistics merged from this rollout (f32 sums over B rows vs f64).
   if (stats) {
@@ -189,7 +212,7 @@ export async function checkUpdateZero(ctx: GpuContext, c: Case, makeTrainer: (co
 }
 
 /** CALCULATE TARGETS and UPDATE NETWORK, each stage on the CPU from the GPU's inputs to it. */
-export function checkTargetsAndUpdate(trainer: GpuTrainer, params: Float32Array, g: GpuUpdate, gradAtolScale: number) {
+export function checkTargetsAndUpdate(trainer: GpuTrainer, params: Float32Array, g: GpuUpdate, gradAtolScale: number, policyLogProb?: (row: number) => number) {
   const { config } = trainer;
   const P = trainer.layout.total;
   const A = trainer.shape.numActions;
@@ -217,6 +240,10 @@ export function checkTargetsAndUpdate(trainer: GpuTrainer, params: Float32Array,
   let termScale = 0;
   for (let i = 0; i < targets.weights.length; i++) {
     if (!weighted(i)) continue;
+    if (policyLogProb) {
+      termScale += Math.abs(lg.lossAdvantages[i] * policyLogProb(i));
+      continue;
+    }
     const z = Array.from(g.logits.subarray(i * A, (i + 1) * A));
     const m = Math.max(...z);
     const lse = m + Math.log(z.reduce((s, v) => s + Math.exp(v - m), 0));

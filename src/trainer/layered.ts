@@ -1,0 +1,447 @@
+/**
+ * The layered path: networks of any depth and either policy head, scheduled layer by layer with
+ * linear.wgsl (src/ops/linear.ts) between small kernels that observe, act, take the loss and sum it.
+ * GpuTrainer runs it for every network the fused one-layer kernels do not cover; the advantages, the
+ * optimizer and the running statistics are shared with the fused path. One update:
+ *
+ *   COLLECT ROLLOUT   for t = 0 … T−1, for each chunk of envs:
+ *                       observeEnvs → actor layers → critic layers → rolloutAct (sample, step, record)
+ *                     s_T:  observeEnvs → layers → rolloutLast
+ *                     for each chunk of rows: prepareFinal → layers → rolloutBootstrap (truncated episodes)
+ *                     normalizeRewards (VecNormalize's reward scaling, when on)
+ *   UPDATE NETWORK    for each chunk of rows:
+ *                       prepareRows → actor and critic forward (activations kept) → policyLoss, valueLoss
+ *                       → sumRows → backward through the heads and down the layers (weight gradients
+ *                       overwritten by the first chunk, added by the others)
+ *                     finishLosses (loss metrics, a Gaussian policy's log_std gradient)
+ *
+ * Activations are [G × R × width] agent-major (R rows per agent of the current call). The rows of one
+ * call are bounded by a memory budget: a rollout step of many envs runs in chunks of envs, the update in
+ * chunks of rows. Every per-dispatch parameter (step, chunk) is a record of one buffer written once and
+ * bound at a dynamic offset. Nothing here waits for the GPU.
+ */
+import type { TrainConfig } from '../config.ts';
+import type { EnvSpec } from '../envs/types.ts';
+import { envConstants, envModulePart } from '../envs/vec-env.ts';
+import { bindGroup, createKernel, createStorageBuffer, dispatch, dispatchGroups, readBuffer, type BindingKind, type Kernel, type ShaderPart } from '../gpu/kernel.ts';
+import type { LayerSlots, NetShape, ParamLayout } from '../model/layout.ts';
+import { LinearOp, type LinearActivation, type LinearBinding, type LinearBuffers } from '../ops/linear.ts';
+import type { GpuContext } from '../platform/gpu-context.ts';
+
+/** Bytes of per-row activations, gradients and loss terms the layered path keeps at most. */
+const ROW_BUDGET_BYTES = 256 * 2 ** 20;
+/** Bytes of one Slice record (train_params.wgsl). */
+const SLICE_BYTES = 16;
+
+/** The trainer's buffers the layered path reads and writes (GpuTrainer owns them). */
+export interface LayeredBuffers {
+  uniform: GPUBuffer;
+  agents: GPUBuffer;
+  params: GPUBuffer;
+  grads: GPUBuffer;
+  envs: GPUBuffer;
+  obs: GPUBuffer;
+  stepInfo: GPUBuffer;
+  logits: GPUBuffer;
+  values: GPUBuffer;
+  targets: GPUBuffer;
+  metrics: GPUBuffer;
+  stats: GPUBuffer;
+  norm: GPUBuffer;
+}
+
+/** One layer of one network at one place in the graph: its op, slots, input and output buffers. */
+interface Layer {
+  name: string;
+  op: LinearOp;
+  slots: LayerSlots;
+  x: GPUBuffer;
+  y: GPUBuffer;
+  activation: LinearActivation;
+  /** The activation that produced x (identity for the observations). */
+  inputActivation: LinearActivation;
+}
+
+/** A backward step: the layer, where its output gradient is and where its input gradient goes. */
+interface BackwardStep {
+  layer: Layer;
+  dY: GPUBuffer;
+  dX: GPUBuffer | null;
+}
+
+interface Chunk {
+  first: number;
+  rows: number;
+}
+
+function chunks(total: number, size: number): Chunk[] {
+  const out: Chunk[] = [];
+  for (let first = 0; first < total; first += size) out.push({ first, rows: Math.min(size, total - first) });
+  return out;
+}
+
+/** Floats per row of the update's buffers; the largest width of one buffer row. */
+export function layeredRowFloats(shape: NetShape, layout: ParamLayout): { floats: number; widest: number } {
+  const hidden = (layers: LayerSlots[]) => layers.slice(0, -1).map((l) => l.outputs);
+  const actorHidden = hidden(layout.actor);
+  const criticHidden = shape.sharedTrunk ? [] : hidden(layout.critic);
+  const widest = Math.max(shape.obsSize, shape.numActions, shape.valueOutputs, ...actorHidden, ...hidden(layout.critic));
+  const terms = 4 + (shape.policy === 'gaussian' ? shape.numActions : 0);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const floats = shape.obsSize + sum(actorHidden) + sum(criticHidden) + 2 * (shape.numActions + shape.valueOutputs) + (shape.sharedTrunk ? 3 : 2) * widest + terms;
+  return { floats, widest };
+}
+
+/**
+ * The rows one call of the layered path may take for G agents: the memory budget, one buffer's
+ * binding limit and the rollout's T·N rows bound it. 0 when not even one row fits.
+ */
+export function layeredRowCapacity(device: GPUDevice, shape: NetShape, layout: ParamLayout, numAgents: number, totalRows: number): number {
+  const { floats, widest } = layeredRowFloats(shape, layout);
+  const bindingBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  const byBudget = Math.floor(ROW_BUDGET_BYTES / (numAgents * floats * 4));
+  const byBinding = Math.floor(bindingBytes / (numAgents * widest * 4));
+  return Math.max(0, Math.min(totalRows, byBudget, byBinding));
+}
+
+export class LayeredNetwork {
+  /** Rows of one call at most (the update's chunk of rows; envs per chunk of a rollout step: min(N, this)). */
+  readonly rowCapacity: number;
+  readonly gaussian: boolean;
+  private readonly kernels: Record<'observe' | 'act' | 'policyLoss' | 'valueLoss' | 'reduce' | 'add', Kernel>;
+  private readonly groups: Record<'observe' | 'act' | 'policyLoss' | 'valueLoss' | 'reduce' | 'add', GPUBindGroup>;
+  private readonly owned: GPUBuffer[] = [];
+  private readonly ops = new Map<string, LinearOp>();
+  private readonly bindings = new Map<string, LinearBinding>();
+  private readonly actorLayers: Layer[];
+  private readonly criticLayers: Layer[];
+  private readonly backwardSteps: BackwardStep[];
+  /** With a shared trunk: the trunk's top gradient gets the critic head's part added (width, buffers). */
+  private readonly trunkJoin: { width: number } | null;
+  private readonly slices: GPUBuffer;
+  private readonly sliceOffsets = new Map<string, number>();
+  private readonly sliceStride: number;
+  private readonly envChunks: Chunk[];
+  private readonly rowChunks: Chunk[];
+  private readonly termColumns: number;
+  private readonly buf: Record<'xIn' | 'z' | 'v' | 'dz' | 'dv' | 'dA' | 'dB' | 'dC' | 'rowData' | 'rowTerms' | 'termSums' | 'spare', GPUBuffer>;
+  private readonly evals = new Map<number, { envs: GPUBuffer; slices: GPUBuffer; observe: GPUBindGroup; chunks: Chunk[] }>();
+
+  constructor(
+    readonly ctx: GpuContext,
+    readonly config: TrainConfig,
+    readonly shape: NetShape,
+    readonly layout: ParamLayout,
+    readonly env: EnvSpec,
+    readonly b: LayeredBuffers,
+    readonly slotWords: number,
+    trainConstants: Record<string, number>,
+    /** At most this many rows per call (tests force chunking with it); default from the memory budget. */
+    maxRows?: number,
+  ) {
+    const { numAgents: g, numEnvs: n, nSteps: t } = config;
+    const { obsSize: O, numActions: A, valueOutputs: V } = shape;
+    this.gaussian = shape.policy === 'gaussian';
+    const totalRows = t * n;
+    this.rowCapacity = Math.min(layeredRowCapacity(ctx.device, shape, layout, g, totalRows), maxRows ?? Infinity);
+    if (this.rowCapacity < 1) {
+      throw new RangeError(`the network's activations for ${g} agent(s) do not fit this adapter's buffers (maxStorageBufferBindingSize ${ctx.device.limits.maxStorageBufferBindingSize} bytes): use fewer agents or narrower layers`);
+    }
+    const cap = this.rowCapacity;
+    this.envChunks = chunks(n, Math.min(n, cap));
+    this.rowChunks = chunks(totalRows, cap);
+    this.termColumns = 4 + (this.gaussian ? A : 0);
+    const { widest } = layeredRowFloats(shape, layout);
+    const storage = (label: string, floats: number) => {
+      const buffer = createStorageBuffer(ctx, `layered.${label}`, Math.max(4, floats) * 4);
+      this.owned.push(buffer);
+      return buffer;
+    };
+    this.buf = {
+      xIn: storage('xIn', g * cap * O),
+      z: storage('z', g * cap * A),
+      v: storage('v', g * cap * V),
+      dz: storage('dz', g * cap * A),
+      dv: storage('dv', g * cap * V),
+      dA: storage('dA', g * cap * widest),
+      dB: storage('dB', g * cap * widest),
+      dC: storage('dC', shape.sharedTrunk ? g * cap * widest : 1),
+      // Raw final observations of truncated rows, then (Gaussian) the unclipped actions.
+      rowData: storage('rowData', g * totalRows * (O + (this.gaussian ? A : 0))),
+      rowTerms: storage('rowTerms', g * cap * this.termColumns),
+      termSums: storage('termSums', g * this.termColumns),
+      spare: storage('spare', 4),
+    };
+
+    // THE LAYERS: actor O → H_1 → … → A; critic O → … → V, or its head on the actor's top hidden layer.
+    const act = config.activation as LinearActivation;
+    const opFor = (inputs: number, outputs: number) => {
+      const key = `${inputs}x${outputs}`;
+      let op = this.ops.get(key);
+      if (!op) this.ops.set(key, (op = new LinearOp(ctx, { inputs, outputs, agents: g, rows: cap })));
+      return op;
+    };
+    const chain = (name: string, slots: LayerSlots[], input: GPUBuffer, inputActivation: LinearActivation, output: GPUBuffer): Layer[] => {
+      let x = input;
+      let xAct = inputActivation;
+      return slots.map((s, l) => {
+        const y = s.activated ? storage(`${name}${l + 1}`, g * cap * s.outputs) : output;
+        const layer: Layer = { name: `${name}${l + 1}`, op: opFor(s.inputs, s.outputs), slots: s, x, y, activation: s.activated ? act : 'identity', inputActivation: xAct };
+        x = y;
+        xAct = layer.activation;
+        return layer;
+      });
+    };
+    this.actorLayers = chain('actor', layout.actor, this.buf.xIn, 'identity', this.buf.z);
+    const trunkTop = this.actorLayers[this.actorLayers.length - 2];
+    this.criticLayers = shape.sharedTrunk
+      ? chain('criticHead', layout.critic.slice(-1), trunkTop.y, act, this.buf.v)
+      : chain('critic', layout.critic, this.buf.xIn, 'identity', this.buf.v);
+
+    // THE BACKWARD, top down: each head, then the hidden layers, the gradient ping-ponging between two
+    // buffers; with a shared trunk the critic head's input gradient (dC) is added to the actor's first.
+    const steps: BackwardStep[] = [];
+    const down = (layers: Layer[], dTop: GPUBuffer) => {
+      let dY = dTop;
+      let next = this.buf.dA;
+      for (let l = layers.length - 1; l >= 0; l--) {
+        const dX = l === 0 ? null : next;
+        steps.push({ layer: layers[l], dY, dX });
+        if (dX) {
+          dY = dX;
+          next = dX === this.buf.dA ? this.buf.dB : this.buf.dA;
+        }
+      }
+    };
+    if (shape.sharedTrunk) {
+      steps.push({ layer: this.criticLayers[0], dY: this.buf.dv, dX: this.buf.dC });
+      down(this.actorLayers, this.buf.dz);
+      this.trunkJoin = { width: trunkTop.slots.outputs };
+    } else {
+      down(this.actorLayers, this.buf.dz);
+      down(this.criticLayers, this.buf.dv);
+      this.trunkJoin = null;
+    }
+    this.backwardSteps = steps;
+
+    // THE KERNELS
+    const envParts: ShaderPart[] = [envModulePart(env), 'rng', 'env_interface'];
+    const base = ['train_params', 'policy'];
+    const box = env.actionSpace.type === 'Box' ? env.actionSpace : null;
+    const bounds: Record<string, number> = {};
+    for (let d = 0; d < 4; d++) {
+      bounds[`action_low${d}`] = box?.low[d] ?? -1;
+      bounds[`action_high${d}`] = box?.high[d] ?? 1;
+    }
+    const offLogStd = layout.logStd?.offset ?? 0;
+    const D: BindingKind = 'dynamic-uniform';
+    const R: BindingKind = 'read-only-storage';
+    const S: BindingKind = 'storage';
+    const kernel = (label: string, stems: ShaderPart[], bindings: (BindingKind | null)[], entryPoints: string[], constants: Record<string, number>) =>
+      createKernel(ctx, { label: `layered.${label}`, stems: [...envParts, ...stems], bindings, entryPoints, constants: { ...trainConstants, ...constants } });
+    const envC = envConstants(env);
+    this.kernels = {
+      observe: kernel('observe', ['train_params', 'normalize_apply', 'layered_observe'], ['uniform', D, R, S, R, S, R, S], ['observeEnvs', 'prepareRows', 'prepareFinal', 'normalizeRewards'], envC),
+      act: kernel(
+        'act',
+        [...base, ...(this.gaussian ? ['policy_gaussian', 'layered_act', 'layered_act_gaussian'] : ['layered_act', 'layered_act_categorical'])],
+        ['uniform', D, 'uniform', S, R, R, S, S, S, S, this.gaussian ? R : S],
+        ['resetEnvs', 'rolloutAct', 'rolloutBootstrap', 'rolloutLast', 'evaluateAct'],
+        { ...envC, ...(this.gaussian ? { ...bounds, off_log_std: offLogStd } : {}) },
+      ),
+      policyLoss: kernel('policyLoss', [...base, 'policy_gaussian', 'layered_loss'], ['uniform', D, 'uniform', R, R, R, null, R, null, R, S, null, S], ['policyLoss'], {
+        gaussian_policy: this.gaussian ? 1 : 0,
+        off_log_std: offLogStd,
+      }),
+      valueLoss: kernel('valueLoss', [...base, 'policy_gaussian', 'layered_loss'], ['uniform', D, 'uniform', R, R, null, R, null, R, null, null, S, S], ['valueLoss'], {
+        gaussian_policy: this.gaussian ? 1 : 0,
+        off_log_std: offLogStd,
+      }),
+      reduce: kernel('reduce', ['train_params', 'layered_reduce'], ['uniform', D, R, S, S, S], ['sumRows', 'finishLosses'], {
+        term_columns: this.termColumns,
+        gaussian_policy: this.gaussian ? 1 : 0,
+        off_log_std: offLogStd,
+      }),
+      add: kernel('add', ['train_params', 'layered_reduce'], ['uniform', D, null, null, null, null, S, R], ['addRows'], { add_width: this.trunkJoin?.width ?? 1 }),
+    };
+
+    // THE SLICES: every (step, chunk of envs) of the rollout and every chunk of rows, written once.
+    this.sliceStride = Math.max(SLICE_BYTES, ctx.device.limits.minUniformBufferOffsetAlignment);
+    const records: [string, number[]][] = [];
+    for (let step = 0; step <= t; step++) {
+      for (const c of this.envChunks) records.push([`step:${step}:${c.first}`, [step, c.first, c.rows, step < t ? 1 : 0]]);
+    }
+    for (const c of this.rowChunks) records.push([`rows:${c.first}`, [0, c.first, c.rows, 0]]);
+    this.slices = this.sliceBuffer('slices', records, this.sliceOffsets);
+
+    const slice = { buffer: this.slices, size: SLICE_BYTES };
+    const k = this.kernels;
+    const bf = this.buf;
+    this.groups = {
+      observe: bindGroup(ctx, k.observe, 'layered.observe', [b.uniform, slice, b.envs, b.obs, b.norm, bf.xIn, bf.rowData, b.values]),
+      act: bindGroup(ctx, k.act, 'layered.act', [b.uniform, slice, b.agents, b.envs, bf.z, bf.v, b.stepInfo, b.values, b.stats, bf.rowData, this.gaussian ? b.params : b.logits]),
+      policyLoss: bindGroup(ctx, k.policyLoss, 'layered.policyLoss', [b.uniform, slice, b.agents, b.targets, b.metrics, bf.z, null, this.gaussian ? bf.rowData : b.stepInfo, null, b.params, bf.dz, null, bf.rowTerms]),
+      valueLoss: bindGroup(ctx, k.valueLoss, 'layered.valueLoss', [b.uniform, slice, b.agents, b.targets, b.metrics, null, bf.v, null, b.stepInfo, null, null, bf.dv, bf.rowTerms]),
+      reduce: bindGroup(ctx, k.reduce, 'layered.reduce', [b.uniform, slice, bf.rowTerms, bf.termSums, b.metrics, b.grads]),
+      add: bindGroup(ctx, k.add, 'layered.add', [b.uniform, slice, null, null, null, null, bf.dA, bf.dC]),
+    };
+  }
+
+  /** A buffer of Slice records at the device's uniform offset alignment; `offsets` gets each key's offset. */
+  private sliceBuffer(label: string, records: [string, number[]][], offsets: Map<string, number>): GPUBuffer {
+    const words = this.sliceStride / 4;
+    const data = new Uint32Array(Math.max(1, records.length) * words);
+    records.forEach(([key, values], i) => {
+      data.set(values, i * words);
+      offsets.set(key, i * this.sliceStride);
+    });
+    const buffer = this.ctx.device.createBuffer({ label: `layered.${label}`, size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.ctx.device.queue.writeBuffer(buffer, 0, data);
+    this.owned.push(buffer);
+    return buffer;
+  }
+
+  private offset(key: string): number[] {
+    const at = this.sliceOffsets.get(key);
+    if (at === undefined) throw new Error(`layered: no slice ${key}`);
+    return [at];
+  }
+
+  /** The op binding of a layer for `rows` rows: the forward, or the backward with its gradient buffers. */
+  private binding(layer: Layer, rows: number, backward?: { dY: GPUBuffer; dX: GPUBuffer | null; accumulate: boolean }): LinearBinding {
+    const key = `${layer.name}:${rows}:${backward ? `${backward.dY.label}:${backward.dX?.label}:${backward.accumulate}` : 'fwd'}`;
+    let binding = this.bindings.get(key);
+    if (!binding) {
+      const { slots } = layer;
+      const common = { params: this.b.params, paramStride: this.layout.total, weightOffset: slots.weight.offset, biasOffset: slots.bias.offset, x: layer.x, rows };
+      const spec: LinearBuffers = backward
+        ? { ...common, grads: this.b.grads, dY: backward.dY, ...(backward.dX ? { dX: backward.dX } : {}), inputActivation: layer.inputActivation, accumulate: backward.accumulate }
+        : { ...common, y: layer.y, activation: layer.activation };
+      this.bindings.set(key, (binding = layer.op.bind(spec)));
+    }
+    return binding;
+  }
+
+  private forward(pass: GPUComputePassEncoder, layers: Layer[], rows: number): void {
+    for (const layer of layers) layer.op.encodeForward(pass, this.binding(layer, rows));
+  }
+
+  private run(pass: GPUComputePassEncoder, kernel: keyof LayeredNetwork['kernels'], entry: string, invocations: number, sliceKey: string): void {
+    dispatch(pass, this.ctx, this.kernels[kernel], entry, this.groups[kernel], invocations, this.offset(sliceKey));
+  }
+
+  /** Every env of the trainer at episode 0 of its agent's seed. */
+  encodeReset(pass: GPUComputePassEncoder): void {
+    this.run(pass, 'act', 'resetEnvs', this.config.numAgents * this.config.numEnvs, `rows:0`);
+  }
+
+  /** COLLECT ROLLOUT: T steps of every env, the values after the last, the bootstraps of truncated episodes. */
+  encodeRollout(pass: GPUComputePassEncoder): void {
+    const g = this.config.numAgents;
+    const t = this.config.nSteps;
+    for (let step = 0; step <= t; step++) {
+      for (const c of this.envChunks) {
+        const key = `step:${step}:${c.first}`;
+        this.run(pass, 'observe', 'observeEnvs', g * c.rows, key);
+        this.forward(pass, this.actorLayers, c.rows);
+        this.forward(pass, this.criticLayers, c.rows);
+        this.run(pass, 'act', step < t ? 'rolloutAct' : 'rolloutLast', g * c.rows, key);
+      }
+    }
+    for (const c of this.rowChunks) {
+      const key = `rows:${c.first}`;
+      this.run(pass, 'observe', 'prepareFinal', g * c.rows, key);
+      this.forward(pass, this.actorLayers, c.rows);
+      this.forward(pass, this.criticLayers, c.rows);
+      this.run(pass, 'act', 'rolloutBootstrap', g * c.rows, key);
+    }
+    if (this.config.normalizeRewards) this.run(pass, 'observe', 'normalizeRewards', g * t * this.config.numEnvs, 'rows:0');
+  }
+
+  /** UPDATE NETWORK up to the gradients: forward, loss heads and backward over every chunk of rows. */
+  encodeGradients(pass: GPUComputePassEncoder): void {
+    const g = this.config.numAgents;
+    for (const [index, c] of this.rowChunks.entries()) {
+      const key = `rows:${c.first}`;
+      this.run(pass, 'observe', 'prepareRows', g * c.rows, key);
+      this.forward(pass, this.actorLayers, c.rows);
+      this.forward(pass, this.criticLayers, c.rows);
+      this.run(pass, 'policyLoss', 'policyLoss', g * c.rows, key);
+      this.run(pass, 'valueLoss', 'valueLoss', g * c.rows, key);
+      dispatchGroups(pass, this.kernels.reduce, 'sumRows', this.groups.reduce, this.termColumns, g, this.offset(key));
+      const accumulate = index > 0;
+      for (const [s, step] of this.backwardSteps.entries()) {
+        const { op } = step.layer;
+        const binding = this.binding(step.layer, c.rows, { dY: step.dY, dX: step.dX, accumulate });
+        op.encodeBackwardWeights(pass, binding);
+        if (step.dX) op.encodeBackwardInput(pass, binding);
+        // Shared trunk: after the actor head (the step after the critic head), the critic's part joins.
+        if (this.trunkJoin && s === 1) this.run(pass, 'add', 'addRows', g * c.rows * this.trunkJoin.width, key);
+      }
+    }
+  }
+
+  /** The loss metrics and (Gaussian) the log_std gradient, once the gradients of every chunk are in. */
+  encodeFinishLosses(pass: GPUComputePassEncoder): void {
+    dispatch(pass, this.ctx, this.kernels.reduce, 'finishLosses', this.groups.reduce, this.config.numAgents, this.offset('rows:0'));
+  }
+
+  /**
+   * Plays `numEpisodes` fresh episodes per agent in lock step (every step a pass over the actor's layers),
+   * writing (return, length) per episode to `out`. The uniform must hold numEnvs = numEpisodes and the
+   * evaluation seeds.
+   */
+  encodeEvaluation(encoder: GPUCommandEncoder, out: GPUBuffer, numEpisodes: number): void {
+    const g = this.config.numAgents;
+    const run = this.evaluation(numEpisodes);
+    const slice = { buffer: run.slices, size: SLICE_BYTES };
+    const bf = this.buf;
+    const b = this.b;
+    const act = bindGroup(this.ctx, this.kernels.act, 'layered.evaluate', [b.uniform, slice, b.agents, run.envs, bf.z, bf.v, b.stepInfo, out, b.stats, bf.rowData, this.gaussian ? b.params : b.logits]);
+    const pass = encoder.beginComputePass({ label: 'layered evaluation' });
+    dispatch(pass, this.ctx, this.kernels.act, 'resetEnvs', act, g * numEpisodes, [0]);
+    const steps = this.env.maxEpisodeSteps;
+    for (let step = 0; step < steps; step++) {
+      for (const [i, c] of run.chunks.entries()) {
+        const offsets = [(step * run.chunks.length + i) * this.sliceStride];
+        dispatch(pass, this.ctx, this.kernels.observe, 'observeEnvs', run.observe, g * c.rows, offsets);
+        this.forward(pass, this.actorLayers, c.rows);
+        dispatch(pass, this.ctx, this.kernels.act, 'evaluateAct', act, g * c.rows, offsets);
+      }
+    }
+    pass.end();
+  }
+
+  private evaluation(numEpisodes: number) {
+    let run = this.evals.get(numEpisodes);
+    if (!run) {
+      const g = this.config.numAgents;
+      const envs = createStorageBuffer(this.ctx, 'layered.evalEnvs', g * numEpisodes * this.slotWords * 4);
+      this.owned.push(envs);
+      const evalChunks = chunks(numEpisodes, Math.min(numEpisodes, this.rowCapacity));
+      const records: [string, number[]][] = [];
+      for (let step = 0; step < this.env.maxEpisodeSteps; step++) {
+        for (const c of evalChunks) records.push([`${step}:${c.first}`, [step, c.first, c.rows, 0]]);
+      }
+      const slices = this.sliceBuffer('evalSlices', records, new Map());
+      const b = this.b;
+      const observe = bindGroup(this.ctx, this.kernels.observe, 'layered.evalObserve', [b.uniform, { buffer: slices, size: SLICE_BYTES }, envs, b.obs, b.norm, this.buf.xIn, this.buf.rowData, b.values]);
+      this.evals.set(numEpisodes, (run = { envs, slices, observe, chunks: evalChunks }));
+    }
+    return run;
+  }
+
+  /** A Gaussian policy's unclipped actions of the last rollout, [G × T·N × A] (tests, diagnostics). */
+  async readBoxActions(): Promise<Float32Array> {
+    const { numAgents: g, numEnvs: n, nSteps: t } = this.config;
+    const rows = g * t * n;
+    const at = rows * this.shape.obsSize * 4;
+    return new Float32Array(await readBuffer(this.ctx, this.buf.rowData, rows * this.shape.numActions * 4, at));
+  }
+
+  destroy(): void {
+    for (const binding of this.bindings.values()) binding.destroy();
+    for (const op of this.ops.values()) op.destroy();
+    for (const buffer of this.owned) buffer.destroy();
+  }
+}
