@@ -10,7 +10,7 @@ import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type Checkpoint } 
 import { agentSeed, CONFIG_SCHEMA, ConfigError, defaultConfig, kebab, parseField, validateConfig, type ConfigField, type TrainConfig } from '../src/config.ts';
 import { GpuError, TrainingSession, evaluate, type TrainMetrics } from '../src/trainer/train.ts';
 import { readBuffer } from '../src/gpu/kernel.ts';
-import { maxTrainEnvs, METRIC_SLOTS, NUM_METRICS } from '../src/trainer/gpu-trainer.ts';
+import { maxTrainEnvs, METRIC_SLOTS, networkFitProblem, NUM_METRICS } from '../src/trainer/gpu-trainer.ts';
 import { envSpec } from '../src/envs/registry.ts';
 import { checkUserEnv, ENV_MODULE_FLAG_DOC, loadEnvModule } from './env-module.ts';
 import { Sb3Scalars } from '../src/tensorboard.ts';
@@ -195,6 +195,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
         `(maxStorageBufferBindingSize ${ctx.device.limits.maxStorageBufferBindingSize} bytes); the largest --num-envs that fits is ${maxEnvs}`,
     );
   }
+  const tooBig = networkFitProblem(ctx.device, config);
+  if (tooBig) throw new UsageError(`--net-arch: ${tooBig}`);
   const runDir = resolve(args.resume ?? args.out ?? join('runs', runFolderName(config)));
   mkdirSync(runDir, { recursive: true });
   const checkpointPath = join(runDir, 'checkpoint.safetensors');

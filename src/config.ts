@@ -227,7 +227,8 @@ export function parseField<K extends ConfigField>(name: K, text: string): TrainC
       if (!spec.choices.includes(text)) throw new ConfigError(`${flag} must be one of ${spec.choices.join(', ')}; got "${text}"`);
       return text as TrainConfig[K];
     case 'netArch':
-      if (text.trim() === '' || text === 'none') return null as TrainConfig[K];
+      // 'none': one layer of --hidden (the default). An empty value is a mistake, not a default.
+      if (text === 'none') return null as TrainConfig[K];
       parseNetArch(text);
       return text.replace(/\s+/g, '') as TrainConfig[K];
     case 'bool':
@@ -285,8 +286,8 @@ export function validateConfig(partial: Partial<Record<keyof TrainConfig, unknow
   if (config.agents && config.agents.length !== config.numAgents) {
     throw new ConfigError(`config field "agents" lists ${config.agents.length} agents' settings; numAgents is ${config.numAgents}`);
   }
+  // (Agents whose packed weights overflow the fused kernels' buffer take the layered path: no check here.)
   checkTrainable(config);
-  checkAgentsFit(config);
   return config;
 }
 
@@ -387,7 +388,12 @@ function isOneLayerWide(shape: NetShape): boolean {
   return actorHiddenOf(shape).length === 1 && criticHiddenOf(shape).length === 1;
 }
 
-/** The packed weights of all agents share one 64 KiB uniform buffer: G × stride ≤ 4096 vec4s. */
+/** Whether the fused kernels' packed weights of all agents fit their one 64 KiB uniform buffer (G × stride ≤ 4096 vec4s). */
+export function packedFits(config: Pick<TrainConfig, 'numAgents' | 'hidden' | 'env' | 'algo' | 'activation' | 'sharedTrunk'> & Partial<Pick<TrainConfig, 'netArch'>>): boolean {
+  return config.numAgents * packedLayout(netShapeOf(config)).stride <= PACKED_WEIGHT_ROWS;
+}
+
+/** The packed weights of all agents share one 64 KiB uniform buffer: G × stride ≤ 4096 vec4s (the fused path only). */
 export function checkAgentsFit(config: Pick<TrainConfig, 'numAgents' | 'hidden' | 'env' | 'algo' | 'activation' | 'sharedTrunk'>): void {
   const shape = netShapeOf(config);
   const { stride, unitVec4s } = packedLayout(shape);

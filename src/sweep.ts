@@ -15,6 +15,7 @@
  * field outside them (env, algo, numEnvs, nSteps, network, …) starts another group. A group larger than
  * the packed-weight buffer holds is split into batches of near-equal size, run one after another.
  */
+import { fusedApplies } from './model/layout.ts';
 import { AGENT_FIELDS, CONFIG_SCHEMA, ConfigError, kebab, netShapeOf, packedLayout, PACKED_WEIGHT_ROWS, validateConfig } from './config.ts';
 import type { AgentField, AgentSettings, ConfigField, TrainConfig } from './config.ts';
 import { rngUniform } from './rng.ts';
@@ -270,11 +271,15 @@ export function sweepGroups(agents: SweepAgent[]): SweepAgent[][] {
   return [...groups.values()];
 }
 
-/** How many agents of this config fit one session: the packed weights (G × stride ≤ 4096 vec4s) and numAgents' max. */
+/**
+ * How many agents of this config one session takes: numAgents' max, and for a network the fused kernels
+ * train, as many as their packed weights hold (G × stride ≤ 4096 vec4s; more would take the slower layered path).
+ */
 export function maxAgentsPerSession(config: TrainConfig): number {
-  const stride = packedLayout(netShapeOf(config)).stride;
+  const shape = netShapeOf(config);
   const max = CONFIG_SCHEMA.numAgents.kind === 'int' ? (CONFIG_SCHEMA.numAgents.max ?? Infinity) : Infinity;
-  return Math.max(1, Math.min(max, Math.floor(PACKED_WEIGHT_ROWS / stride)));
+  if (!fusedApplies(shape)) return max;
+  return Math.max(1, Math.min(max, Math.floor(PACKED_WEIGHT_ROWS / packedLayout(shape).stride)));
 }
 
 /** The session config of agents of one group: the first one's shared fields, each one's AGENT_FIELDS. */

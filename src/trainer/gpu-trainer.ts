@@ -13,7 +13,7 @@
  * against the env interface (shaders/env_interface.wgsl): the env's module is the first part of each.
  */
 import { initParams } from '../cpu/init.ts';
-import { agentConfig, agentSeed, checkAgentsFit, checkTrainable, netShapeOf, packedLayout, PACKED_WEIGHT_ROWS, type TrainConfig } from '../config.ts';
+import { agentConfig, agentSeed, checkAgentsFit, checkTrainable, packedFits, netShapeOf, packedLayout, PACKED_WEIGHT_ROWS, type TrainConfig } from '../config.ts';
 import { learningRateAt } from '../cpu/update.ts';
 import { envSpec } from '../envs/registry.ts';
 import { slotWords, type EnvSpec } from '../envs/types.ts';
@@ -21,9 +21,9 @@ import { envConstants, envModulePart } from '../envs/vec-env.ts';
 
 export { netShapeOf, fusedApplies };
 import { bindGroup, createKernel, createStorageBuffer, createUniformBuffer, dispatch, dispatchGroups, maxElementsForBinding, readBuffer, type Kernel, type KernelSpec } from '../gpu/kernel.ts';
-import { fusedApplies, paramLayout, type NetShape, type ParamLayout } from '../model/layout.ts';
+import { actorHiddenOf, criticHiddenOf, fusedApplies, paramLayout, type NetShape, type ParamLayout } from '../model/layout.ts';
 import type { GpuContext } from '../platform/gpu-context.ts';
-import { LayeredNetwork } from './layered.ts';
+import { LayeredNetwork, layeredRowCapacity } from './layered.ts';
 
 /** The passes of one update, in order ('normalize' runs only when a normalization is on). */
 export const UPDATE_PHASES = ['rollout', 'advantages', 'moments', 'backward', 'reduce', 'norm', 'optimizer', 'pack', 'normalize'] as const;
@@ -81,6 +81,37 @@ export type NetworkPath = 'fused' | 'layered';
 export function maxTrainEnvs(device: GPUDevice, nSteps: number, numAgents = 1, env: string | EnvSpec = 'CartPole-v1'): number {
   const spec = typeof env === 'string' ? envSpec(env) : env;
   return Math.floor(maxElementsForBinding(device, bytesPerRow(spec)) / ((nSteps + 1) * numAgents));
+}
+
+/**
+ * Why this config's network does not fit the adapter's buffers (its parameters, or the layered path's
+ * activations of one row), naming the widest `--net-arch` of the same depths that fits; null when it fits.
+ */
+export function networkFitProblem(device: GPUDevice, config: TrainConfig, spec: EnvSpec = envSpec(config.env)): string | null {
+  const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  const fits = (shape: NetShape) => {
+    const layout = paramLayout(shape);
+    if (config.numAgents * layout.total * 4 > limit) return false;
+    return fusedApplies(shape) || layeredRowCapacity(device, shape, layout, config.numAgents, 1) >= 1;
+  };
+  const shape = netShapeOf(config, spec);
+  if (fits(shape)) return null;
+  const pi = actorHiddenOf(shape);
+  const vf = criticHiddenOf(shape);
+  const uniform = (w: number): NetShape => ({ ...shape, hiddenSize: w, actorHidden: pi.map(() => w), criticHidden: vf.map(() => w) });
+  let lo = 0;
+  let hi = Math.max(...pi, ...vf);
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(uniform(mid))) lo = mid;
+    else hi = mid - 1;
+  }
+  const P = paramLayout(shape).total;
+  const arch = (w: number) => (pi.length === vf.length ? pi.map(() => w).join(',') : `pi=${pi.map(() => w).join(',')}/vf=${vf.map(() => w).join(',')}`);
+  return (
+    `the network (${P} parameters per agent${config.numAgents > 1 ? `, ${config.numAgents} agents` : ''}) does not fit this adapter's buffers (maxStorageBufferBindingSize ${limit} bytes); ` +
+    (lo >= 1 ? `the widest that fits at this depth is --net-arch ${arch(lo)}` : 'not even one unit per layer fits')
+  );
 }
 
 /** The override constants of train_params.wgsl that every trainer kernel shares (network shape, offsets, flags). */
@@ -218,9 +249,12 @@ export class GpuTrainer {
       );
     }
     checkTrainable(config, this.env);
+    const tooBig = networkFitProblem(ctx.device, config, this.env);
+    if (tooBig) throw new RangeError(tooBig);
     this.shape = netShapeOf(config, this.env);
     this.layout = paramLayout(this.shape);
-    this.path = options.path ?? (fusedApplies(this.shape) ? 'fused' : 'layered');
+    // The fused kernels where they apply and their packed weights fit; the layered path for the rest.
+    this.path = options.path ?? (fusedApplies(this.shape) && packedFits(config) ? 'fused' : 'layered');
     if (this.path === 'fused') {
       if (!fusedApplies(this.shape)) throw new RangeError('the fused kernels train one hidden layer of equal width and a categorical head; this network takes the layered path');
       checkAgentsFit(config);
