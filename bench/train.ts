@@ -13,7 +13,7 @@ import { actorCriticLoss } from '../src/cpu/losses.ts';
 import { rolloutCollect } from '../src/cpu/rollout.ts';
 import { updateReference, type OptimizerState } from '../src/cpu/update.ts';
 import type { GpuContext } from '../src/platform/gpu-context.ts';
-import { GpuTrainer, type Phase } from '../src/trainer/gpu-trainer.ts';
+import { GpuTrainer, type NetworkPath, type Phase } from '../src/trainer/gpu-trainer.ts';
 
 const now = () => performance.now() / 1000;
 
@@ -39,8 +39,8 @@ function timeCpu(seconds: number, work: () => number): number {
   return units / (now() - start);
 }
 
-function makeTrainer(ctx: GpuContext, overrides: Partial<TrainConfig>): GpuTrainer {
-  const trainer = new GpuTrainer(ctx, { ...defaultConfig(), evalEpisodes: 0, ...overrides });
+function makeTrainer(ctx: GpuContext, overrides: Partial<TrainConfig>, options: { path?: NetworkPath } = {}): GpuTrainer {
+  const trainer = new GpuTrainer(ctx, { ...defaultConfig(), evalEpisodes: 0, ...overrides }, options);
   trainer.initialize();
   return trainer;
 }
@@ -119,11 +119,12 @@ export async function benchTraining(
   config: Partial<TrainConfig>,
   seconds: number,
   onRow?: (r: TrainBenchRow) => void,
+  options: { path?: NetworkPath } = {},
 ): Promise<TrainBenchRow[]> {
   const rows: TrainBenchRow[] = [];
   const phases: readonly Phase[] = kind === 'rollout' ? ['rollout'] : ['rollout', 'advantages', 'moments', 'backward', 'reduce', 'norm', 'optimizer'];
   for (const n of sizes) {
-    const trainer = makeTrainer(ctx, { ...config, numEnvs: n });
+    const trainer = makeTrainer(ctx, { ...config, numEnvs: n }, options);
     const c = trainer.config;
     let update = 0;
     const updatesPerSubmit = Math.max(1, Math.min(16, Math.floor(2e6 / trainer.numRows)));

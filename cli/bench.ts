@@ -4,7 +4,7 @@ import { benchEnv, type EnvBenchRow } from '../bench/env.ts';
 import { benchPreset, type PresetRow } from '../bench/presets.ts';
 import { benchSolve, summarize } from '../bench/solve.ts';
 import { benchSweep, sweepBenchMarkdown } from '../bench/sweep.ts';
-import { CONFIG_SCHEMA, type Algo } from '../src/config.ts';
+import { CONFIG_SCHEMA, parseField, parseNetArch, type Algo } from '../src/config.ts';
 import { benchKernels, benchTraining } from '../bench/train.ts';
 import { benchLinear, linearTable } from '../bench/linear.ts';
 import { BUILTIN_ENV_IDS, envIds, envSpec, isEnvId } from '../src/envs/registry.ts';
@@ -21,6 +21,7 @@ export const BENCH_USAGE = `usage: webgpu-rl bench <what> [--sizes LIST] [--seco
   linear   layer kernels (shaders/linear.wgsl) 64x64, 4x64, 64x2, GFLOP/s each     --sizes 4k,64k,1M
   rollout  policy + sampling + env step (env-steps/s)                            --sizes 1k,16k,64k,256k,1M --n-steps 4 --hidden 256
   train    whole updates (env-steps/s, updates/s)                                --sizes 1k,16k,64k,256k,1M --n-steps 4 --hidden 256
+           (rollout, train: [--net-arch 64,64] [--activation tanh|relu] [--path fused|layered])
   solve    wall time from process start to solved on CartPole-v1                  --seeds 5 [-- extra train flags]
   presets  each env's preset: agents that reach its threshold, steps to it           --envs ID,…|all --algos a2c,…|all --seeds 5 [--target-return X]
   sweep    16 agents (4 learning rates × 4 seeds) as one sweep vs one agent alone (median of 3)  --steps 100000 (per agent) --seeds 4
@@ -62,7 +63,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
   try {
     flags = parseArgs({
       args: own,
-      options: { sizes: { type: 'string' }, env: { type: 'string' }, envs: { type: 'string' }, algos: { type: 'string' }, 'target-return': { type: 'string' }, 'env-module': { type: 'string' }, seconds: { type: 'string' }, steps: { type: 'string' }, 'n-steps': { type: 'string' }, hidden: { type: 'string' }, seeds: { type: 'string' }, json: { type: 'boolean' } },
+      options: { sizes: { type: 'string' }, env: { type: 'string' }, envs: { type: 'string' }, algos: { type: 'string' }, 'target-return': { type: 'string' }, 'env-module': { type: 'string' }, seconds: { type: 'string' }, steps: { type: 'string' }, 'n-steps': { type: 'string' }, hidden: { type: 'string' }, 'net-arch': { type: 'string' }, activation: { type: 'string' }, path: { type: 'string' }, seeds: { type: 'string' }, json: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -153,9 +154,18 @@ export async function benchCommand(argv: string[]): Promise<void> {
     const sizes = parseIntList('sizes', (flags.sizes as string | undefined) ?? '1k,16k,64k,256k,1M');
     const tooBig = sizes.find((n) => n > maxTrainEnvs(ctx.device, nSteps));
     if (tooBig) throw new UsageError(`--sizes: ${tooBig} envs with --n-steps ${nSteps} do not fit this adapter; the largest is ${maxTrainEnvs(ctx.device, nSteps)}`);
-    const config = { nSteps, hidden, activation: 'relu' as const };
-    header(`${what === 'rollout' ? 'rollout (policy forward, sampling, env step)' : 'full A2C updates'}: actor and critic 4->${hidden}->out ReLU, T = ${nSteps}`);
-    const rows = await benchTraining(ctx, what as 'rollout' | 'train', sizes, config, seconds, (r) => progress(`N=${r.numEnvs}`));
+    const activation = typeof flags.activation === 'string' ? parseField('activation', flags.activation) : 'relu';
+    const netArch = typeof flags['net-arch'] === 'string' ? parseField('netArch', flags['net-arch']) : null;
+    if (flags.path !== undefined && flags.path !== 'fused' && flags.path !== 'layered') throw new UsageError(`--path must be fused or layered; got "${String(flags.path)}"`);
+    const path = flags.path as 'fused' | 'layered' | undefined;
+    const config = { nSteps, hidden, activation, netArch };
+    const { pi, vf } = netArch ? parseNetArch(netArch) : { pi: [hidden], vf: [hidden] };
+    const trainer = { path };
+    header(
+      `${what === 'rollout' ? 'rollout (policy forward, sampling, env step)' : 'full A2C updates'}: actor 4->${pi.join('->')}->2 and critic 4->${vf.join('->')}->1 ${activation}, T = ${nSteps}` +
+        (path ? `, the ${path} path` : ''),
+    );
+    const rows = await benchTraining(ctx, what as 'rollout' | 'train', sizes, config, seconds, (r) => progress(`N=${r.numEnvs}`), trainer);
     print(rows, ['N envs', 'GPU env-steps/s', 'GPU updates/s', 'CPU ref env-steps/s', 'GPU / CPU'], rows.map((r) => [
       String(r.numEnvs), formatRate(r.gpuStepsPerSec), r.gpuUpdatesPerSec.toFixed(1), formatRate(r.cpuStepsPerSec), `${(r.gpuStepsPerSec / r.cpuStepsPerSec).toFixed(1)}x`,
     ]));

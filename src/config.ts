@@ -27,6 +27,7 @@ export interface TrainConfig {
   activation: 'relu' | 'tanh';
   sharedTrunk: boolean;
   init: 'orthogonal' | 'pytorch';
+  logStdInit: number;
   optimizer: OptimizerName;
   learningRate: number;
   lrSchedule: 'constant' | 'linear';
@@ -140,9 +141,9 @@ export const CONFIG_SCHEMA: { [K in ConfigField]: FieldSpec } = {
   hidden: {
     kind: 'int',
     min: 1,
-    max: 1023,
+    max: 65536,
     default: 64,
-    doc: 'H: hidden units of the actor and of the critic (one hidden layer each; the seed used 256; the weights ride in one 64 KiB uniform buffer: at most 1023 for CartPole, fewer for larger observations)',
+    doc: 'H: hidden units of the actor and of the critic (one hidden layer each; the seed used 256); shorthand for --net-arch H',
   },
   netArch: {
     kind: 'netArch',
@@ -152,6 +153,7 @@ export const CONFIG_SCHEMA: { [K in ConfigField]: FieldSpec } = {
   activation: { kind: 'choice', choices: ['tanh', 'relu'], default: 'tanh', doc: 'hidden activation (the seed used relu)' },
   sharedTrunk: { kind: 'bool', default: false, doc: 'one hidden layer shared by actor and critic (the seed keeps them separate)' },
   init: { kind: 'choice', choices: ['orthogonal', 'pytorch'], default: 'orthogonal', doc: "orthogonal (SB3/CleanRL) or PyTorch's default Linear init" },
+  logStdInit: { kind: 'float', min: -20, max: 2, default: 0, doc: "a Gaussian policy's initial log standard deviation, every action dimension (SB3's log_std_init; 0: σ = 1)" },
   optimizer: { kind: 'choice', choices: ['adam', 'rmsprop'], default: 'adam', doc: 'optimizer, with PyTorch semantics' },
   learningRate: { kind: 'float', min: 0, minExclusive: true, max: 1, default: 3e-3, doc: 'optimizer step size' },
   lrSchedule: { kind: 'choice', choices: ['constant', 'linear'], default: 'constant', doc: 'learning rate over training: constant, or linear decay to 0 at total-steps' },

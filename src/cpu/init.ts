@@ -36,21 +36,20 @@ export function gaussianDraw(seed: number, stream: number, index: number): numbe
   return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
 }
 
-/** Fills `params` (length P) for `shape`, overwriting every element; returns it. */
-export function initParams<T extends FloatArray>(params: T, shape: NetShape, scheme: InitScheme, seed: number): T {
+/** Fills `params` (length P) for `shape`, overwriting every element; returns it. `logStdInit`: a Gaussian policy's log_std (SB3's log_std_init). */
+export function initParams<T extends FloatArray>(params: T, shape: NetShape, scheme: InitScheme, seed: number, logStdInit = 0): T {
   const layout = paramLayout(shape);
   if (params.length !== layout.total) throw new Error(`initParams: params has ${params.length} elements, layout needs ${layout.total}`);
   for (const slot of layout.tensors) {
     const stream = RNG_STREAM_INIT + slot.index;
     const view = params.subarray(slot.offset, slot.offset + slot.size);
     if (slot.role === 'logStd') {
-      view.fill(0);
+      view.fill(logStdInit);
     } else if (scheme === 'pytorch') {
       const bound = 1 / Math.sqrt(slot.fanIn);
       // torch's uniform_(from, to) computes from + (to − from)·u.
       for (let e = 0; e < slot.size; e++) view[e] = -bound + 2 * bound * rngUniform(seed, stream, e, 0);
     } else if (slot.shape.length === 1) {
-      // Biases start at 0, and so does a Gaussian policy's log_std (σ = 1, as SB3 and CleanRL).
       view.fill(0);
     } else {
       const [fanIn, fanOut] = slot.shape;

@@ -337,7 +337,7 @@ export class GpuTrainer {
     const { numAgents: g, init } = this.config;
     const p = this.layout.total;
     const params = new Float32Array(g * p);
-    for (let a = 0; a < g; a++) initParams(params.subarray(a * p, (a + 1) * p), this.shape, init, agentSeed(this.config, a));
+    for (let a = 0; a < g; a++) initParams(params.subarray(a * p, (a + 1) * p), this.shape, init, agentSeed(this.config, a), this.config.logStdInit);
     this.loadState({ params, optM: new Float32Array(g * p), optV: new Float32Array(g * p) });
     this.loadNormStats(this.initialNormStats());
     const encoder = this.ctx.device.createCommandEncoder({ label: 'trainer.reset' });
