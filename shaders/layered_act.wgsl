@@ -7,9 +7,8 @@
 // CPU reference: src/cpu/rollout.ts.
 //
 // Rows and buffers as rollout.wgsl (row = agent·T·N + t·N + env), plus: z_out [G × R × A] the actor's
-// outputs (logits or means) and v_out [G × R × V] the critic's, for the R envs (or rows) of the slice;
-// row_data [G×T×N × O] the raw final observation where an episode was truncated (not terminated), then
-// [G×T×N × A] a Gaussian policy's unclipped samples. Rewards are stored raw (value_buf .z);
+// outputs (logits or means) and v_out [G × R × V] the critic's, for the R envs (or final slots) of the
+// slice; row_data as train_params.wgsl lays it out. Rewards are stored raw (value_buf .z);
 // layered_observe.wgsl normalizes them after the rollout when asked. value_buf .y (the bootstrap) is 0
 // after rolloutAct and filled by rolloutBootstrap. Evaluation binds its own env slots and writes
 // (return, length) to value_buf[i].
@@ -66,8 +65,11 @@ fn finish_step(e: SliceEnv, slot: ptr<function, EnvSlot>, step: EnvStep, action_
   }
   let bits = done_bits(step, (*slot).c);
   if (bits == 2u) {
+    let per_env = final_slots / train.num_envs;
+    let final_slot = e.agent * final_slots + e.env * per_env + slice.t / max_episode_steps;
     let o = env_observe((*slot).s);
-    for (var k = 0u; k < OBS_SIZE; k++) { row_data[row * OBS_SIZE + k] = o[k]; }
+    for (var k = 0u; k < OBS_SIZE; k++) { row_data[final_slot * OBS_SIZE + k] = o[k]; }
+    row_data[row_data_final_steps() + final_slot] = f32(slice.t);
   }
   value_buf[row] = vec4<f32>(value, 0.0, step.reward, discounted);
   step_info[row] = action_bits | (bits << 8u);
@@ -94,16 +96,22 @@ fn resetEnvs(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
   envs[i] = EnvSlot(env_reset(agents[agent].seed, i % train.num_envs, 0u), EnvCounters(0u, 0u, 0.0, 0.0));
 }
 
-// Rows of a bootstrap chunk (slice.first .. + slice.rows of each agent): where the step was truncated and
-// not terminated, the value of its final observation, whose outputs the layers just computed.
+// Final-observation slots of a bootstrap chunk (slice.first .. + slice.rows of each agent's final_slots):
+// each filled one gives the bootstrap of its truncated row, the value of its final observation, whose
+// outputs the layers just computed; then it is cleared for the next rollout.
 @compute @workgroup_size(workgroup_size)
 fn rolloutBootstrap(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                     @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat_index(wid, lid, nwg);
   if (i >= num_agents * slice.rows) { return; }
-  let row = (i / slice.rows) * rows_per_agent() + slice.first + i % slice.rows;
-  if (((step_info[row] >> 8u) & 3u) == 2u) {
-    value_buf[row].y = bootstrap_value(actor_row(i), critic_row(i));
+  let agent = i / slice.rows;
+  let final_slot = slice.first + i % slice.rows;
+  let at = row_data_final_steps() + agent * final_slots + final_slot;
+  let t = row_data[at];
+  if (t >= 0.0) {
+    let env = final_slot / (final_slots / train.num_envs);
+    value_buf[agent * rows_per_agent() + u32(t) * train.num_envs + env].y = bootstrap_value(actor_row(i), critic_row(i));
+    row_data[at] = -1.0;
   }
 }
 

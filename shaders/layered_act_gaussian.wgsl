@@ -34,7 +34,7 @@ fn rolloutAct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   let e = slice_env(i);
   let row = rollout_row(e);
   let a = gaussian_sample(actor_row(i), log_std_of(e.agent), agents[e.agent].seed, e.env, train.update * train.n_steps + slice.t);
-  let actions_base = num_agents * rows_per_agent() * OBS_SIZE;
+  let actions_base = row_data_actions();
   for (var d = 0u; d < num_actions; d++) { row_data[actions_base + row * num_actions + d] = a[d]; }
   var s = envs[e.slot];
   finish_step(e, &s, advance_env(&s, env_box_action(clip_to_box(a))), 0u, critic_row(i).x);

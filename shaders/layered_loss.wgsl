@@ -63,7 +63,7 @@ fn policyLoss(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
     if (gaussian_policy == 1u) {
       var a = vec4<f32>(0.0);
       var log_std = vec4<f32>(0.0);
-      let actions_base = num_agents * rows_per_agent() * OBS_SIZE;
+      let actions_base = row_data_actions();
       for (var d = 0u; d < num_actions; d++) {
         a[d] = bitcast<f32>(row_aux[actions_base + row * num_actions + d]);
         log_std[d] = net_params[agent * num_params + off_log_std + d];

@@ -6,11 +6,11 @@
 //   observeEnvs       rows = envs slice.first .. + slice.rows of every agent: s_t of each env; with
 //                     slice.store_obs also its raw observation as row t of the rollout
 //   prepareRows       rows = slice.rows rows of the rollout from slice.first: the update's chunk, from obs_buf
-//   prepareFinal      the same rows from row_data's final observations (the bootstrap of truncated episodes)
+//   prepareFinal      slice.rows final-observation slots from slice.first (the bootstrap of truncated episodes)
 //   normalizeRewards  every row's reward scaled by the frozen return statistics (VecNormalize), after the
 //                     rollout stored raw ones: the same value the fused rollout computes as it steps
 // Buffers: envs [G×N] EnvSlot read; obs_buf [G×T×N × OV] vec4 read-write; norm_stats read;
-// x_in [G × R × O] f32 overwritten; row_data read (its first G×T×N×O floats: raw final observations);
+// x_in [G × R × O] f32 overwritten; row_data read (train_params.wgsl: the final observations);
 // value_buf [G×T×N] (value, bootstrap, reward, discounted return) read-write.
 
 @group(0) @binding(1) var<uniform> slice: Slice;
@@ -60,7 +60,7 @@ fn prepareFinal(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
   let i = flat_index(wid, lid, nwg);
   if (i >= num_agents * slice.rows) { return; }
   let agent = i / slice.rows;
-  let row = agent * rows_per_agent() + slice.first + i % slice.rows;
+  let row = agent * final_slots + slice.first + i % slice.rows;
   var raw: Obs;
   for (var k = 0u; k < OBS_VEC4S; k++) {
     var v = vec4<f32>(0.0);

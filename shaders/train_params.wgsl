@@ -119,6 +119,15 @@ struct Slice {
   store_obs: u32,  // 1: observeEnvs also stores the raw observation as row t of the rollout
 }
 
+// The layered path's row data: [G × final_slots × O] the raw final observations of episodes truncated
+// (not terminated) during the rollout, env e's j-th one in slot e·K + j (j = t / max_episode_steps: an
+// env truncates at most once per max_episode_steps steps; K = ⌈T / max_episode_steps⌉, final_slots = N·K);
+// [G × T·N × A] a Gaussian policy's unclipped actions; [G × final_slots] the step t of each final
+// observation, −1 for none (the bootstrap pass reads and clears them).
+override final_slots: u32 = 1u;
+fn row_data_actions() -> u32 { return num_agents * final_slots * OBS_SIZE; }
+fn row_data_final_steps() -> u32 { return row_data_actions() + num_agents * rows_per_agent() * num_actions; }
+
 // 64 KiB, WebGPU's default maxUniformBufferBindingSize: 1024 agents of 64 bytes.
 const MAX_AGENTS: u32 = 1024u;
 

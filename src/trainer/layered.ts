@@ -7,7 +7,8 @@
  *   COLLECT ROLLOUT   for t = 0 … T−1, for each chunk of envs:
  *                       observeEnvs → actor layers → critic layers → rolloutAct (sample, step, record)
  *                     s_T:  observeEnvs → layers → rolloutLast
- *                     for each chunk of rows: prepareFinal → layers → rolloutBootstrap (truncated episodes)
+ *                     for each chunk of final observations (at most ⌈T / max steps⌉ per env):
+ *                       prepareFinal → layers → rolloutBootstrap (the bootstraps of truncated episodes)
  *                     normalizeRewards (VecNormalize's reward scaling, when on)
  *   UPDATE NETWORK    for each chunk of rows:
  *                       prepareRows → actor and critic forward (activations kept) → policyLoss, valueLoss
@@ -20,10 +21,10 @@
  * chunks of rows. Every per-dispatch parameter (step, chunk) is a record of one buffer written once and
  * bound at a dynamic offset. Nothing here waits for the GPU.
  */
-import type { TrainConfig } from '../config.ts';
+import { netShapeOf, type TrainConfig } from '../config.ts';
 import type { EnvSpec } from '../envs/types.ts';
 import { envConstants, envModulePart } from '../envs/vec-env.ts';
-import { bindGroup, createKernel, createStorageBuffer, dispatch, dispatchGroups, readBuffer, type BindingKind, type Kernel, type ShaderPart } from '../gpu/kernel.ts';
+import { bindGroup, createKernel, createStorageBuffer, dispatch, dispatchGroups, readBuffer, type BindingKind, type Kernel, type KernelSpec, type ShaderPart } from '../gpu/kernel.ts';
 import type { LayerSlots, NetShape, ParamLayout } from '../model/layout.ts';
 import { LinearOp, type LinearActivation, type LinearBinding, type LinearBuffers } from '../ops/linear.ts';
 import type { GpuContext } from '../platform/gpu-context.ts';
@@ -104,12 +105,80 @@ export function layeredRowCapacity(device: GPUDevice, shape: NetShape, layout: P
   return Math.max(0, Math.min(totalRows, byBudget, byBinding));
 }
 
+/** Final-observation slots per agent: N·⌈T / max episode steps⌉ (an env truncates at most once per max steps). */
+export function finalSlotsOf(config: Pick<TrainConfig, 'numEnvs' | 'nSteps'>, env: EnvSpec): number {
+  return config.numEnvs * Math.ceil(config.nSteps / env.maxEpisodeSteps);
+}
+
+type LayeredKernelName = 'observe' | 'act' | 'policyLoss' | 'valueLoss' | 'reduce' | 'add';
+
+/** Loss terms per row: policy loss, value loss, entropy, weight, then (Gaussian) each log_std gradient. */
+function termColumnsOf(shape: NetShape): number {
+  return 4 + (shape.policy === 'gaussian' ? shape.numActions : 0);
+}
+
+/**
+ * The layered path's shader modules (stems, bindings, entry points, override constants) for a config:
+ * what LayeredNetwork compiles, and what test/platform/naga.test.ts compiles under a second WebGPU
+ * implementation. `trainConstants`: the constants every trainer kernel shares (gpu-trainer.ts trainConstantsOf).
+ */
+export function layeredKernelSpecs(config: TrainConfig, layout: ParamLayout, env: EnvSpec, trainConstants: Record<string, number>): Record<LayeredKernelName, KernelSpec> {
+  const shape = netShapeOf(config, env);
+  const gaussian = shape.policy === 'gaussian';
+  const envParts: ShaderPart[] = [envModulePart(env), 'rng', 'env_interface'];
+  const base = ['train_params', 'policy'];
+  const box = env.actionSpace.type === 'Box' ? env.actionSpace : null;
+  const bounds: Record<string, number> = {};
+  for (let d = 0; d < 4; d++) {
+    bounds[`action_low${d}`] = box?.low[d] ?? -1;
+    bounds[`action_high${d}`] = box?.high[d] ?? 1;
+  }
+  const offLogStd = layout.logStd?.offset ?? 0;
+  // With a shared trunk the critic head's input gradient joins the trunk's top hidden layer.
+  const addWidth = shape.sharedTrunk ? layout.actor[layout.actor.length - 2].outputs : 1;
+  const D: BindingKind = 'dynamic-uniform';
+  const R: BindingKind = 'read-only-storage';
+  const S: BindingKind = 'storage';
+  const kernel = (label: string, stems: ShaderPart[], bindings: (BindingKind | null)[], entryPoints: string[], constants: Record<string, number>): KernelSpec => ({
+    label: `layered.${label}`,
+    stems: [...envParts, ...stems],
+    bindings,
+    entryPoints,
+    constants: { ...trainConstants, final_slots: finalSlotsOf(config, env), ...constants },
+  });
+  const envC = envConstants(env);
+  return {
+    observe: kernel('observe', ['train_params', 'normalize_apply', 'layered_observe'], ['uniform', D, R, S, R, S, R, S], ['observeEnvs', 'prepareRows', 'prepareFinal', 'normalizeRewards'], envC),
+    act: kernel(
+      'act',
+      [...base, ...(gaussian ? ['policy_gaussian', 'layered_act', 'layered_act_gaussian'] : ['layered_act', 'layered_act_categorical'])],
+      ['uniform', D, 'uniform', S, R, R, S, S, S, S, gaussian ? R : S],
+      ['resetEnvs', 'rolloutAct', 'rolloutBootstrap', 'rolloutLast', 'evaluateAct'],
+      { ...envC, ...(gaussian ? { ...bounds, off_log_std: offLogStd } : {}) },
+    ),
+    policyLoss: kernel('policyLoss', [...base, 'policy_gaussian', 'layered_loss'], ['uniform', D, 'uniform', R, R, R, null, R, null, R, S, null, S], ['policyLoss'], {
+      gaussian_policy: gaussian ? 1 : 0,
+      off_log_std: offLogStd,
+    }),
+    valueLoss: kernel('valueLoss', [...base, 'policy_gaussian', 'layered_loss'], ['uniform', D, 'uniform', R, R, null, R, null, R, null, null, S, S], ['valueLoss'], {
+      gaussian_policy: gaussian ? 1 : 0,
+      off_log_std: offLogStd,
+    }),
+    reduce: kernel('reduce', ['train_params', 'layered_reduce'], ['uniform', D, R, S, S, S], ['sumRows', 'finishLosses'], {
+      term_columns: termColumnsOf(shape),
+      gaussian_policy: gaussian ? 1 : 0,
+      off_log_std: offLogStd,
+    }),
+    add: kernel('add', ['train_params', 'layered_reduce'], ['uniform', D, null, null, null, null, S, R], ['addRows'], { add_width: addWidth }),
+  };
+}
+
 export class LayeredNetwork {
   /** Rows of one call at most (the update's chunk of rows; envs per chunk of a rollout step: min(N, this)). */
   readonly rowCapacity: number;
   readonly gaussian: boolean;
-  private readonly kernels: Record<'observe' | 'act' | 'policyLoss' | 'valueLoss' | 'reduce' | 'add', Kernel>;
-  private readonly groups: Record<'observe' | 'act' | 'policyLoss' | 'valueLoss' | 'reduce' | 'add', GPUBindGroup>;
+  private readonly kernels: Record<LayeredKernelName, Kernel>;
+  private readonly groups: Record<LayeredKernelName, GPUBindGroup>;
   private readonly owned: GPUBuffer[] = [];
   private readonly ops = new Map<string, LinearOp>();
   private readonly bindings = new Map<string, LinearBinding>();
@@ -123,6 +192,10 @@ export class LayeredNetwork {
   private readonly sliceStride: number;
   private readonly envChunks: Chunk[];
   private readonly rowChunks: Chunk[];
+  /** Chunks of each agent's final-observation slots (train_params.wgsl: N·K of them). */
+  private readonly finalChunks: Chunk[];
+  /** N·K: final-observation slots per agent (finalSlotsOf). */
+  readonly finalSlots: number;
   private readonly termColumns: number;
   private readonly buf: Record<'xIn' | 'z' | 'v' | 'dz' | 'dv' | 'dA' | 'dB' | 'dC' | 'rowData' | 'rowTerms' | 'termSums' | 'spare', GPUBuffer>;
   private readonly evals = new Map<number, { envs: GPUBuffer; slices: GPUBuffer; observe: GPUBindGroup; chunks: Chunk[] }>();
@@ -150,7 +223,9 @@ export class LayeredNetwork {
     const cap = this.rowCapacity;
     this.envChunks = chunks(n, Math.min(n, cap));
     this.rowChunks = chunks(totalRows, cap);
-    this.termColumns = 4 + (this.gaussian ? A : 0);
+    this.finalSlots = finalSlotsOf(config, env);
+    this.finalChunks = chunks(this.finalSlots, cap);
+    this.termColumns = termColumnsOf(shape);
     const { widest } = layeredRowFloats(shape, layout);
     const storage = (label: string, floats: number) => {
       const buffer = createStorageBuffer(ctx, `layered.${label}`, Math.max(4, floats) * 4);
@@ -166,8 +241,8 @@ export class LayeredNetwork {
       dA: storage('dA', g * cap * widest),
       dB: storage('dB', g * cap * widest),
       dC: storage('dC', shape.sharedTrunk ? g * cap * widest : 1),
-      // Raw final observations of truncated rows, then (Gaussian) the unclipped actions.
-      rowData: storage('rowData', g * totalRows * (O + (this.gaussian ? A : 0))),
+      // train_params.wgsl's row data: final observations, a Gaussian policy's actions, the final steps.
+      rowData: storage('rowData', g * (this.finalSlots * (O + 1) + totalRows * A)),
       rowTerms: storage('rowTerms', g * cap * this.termColumns),
       termSums: storage('termSums', g * this.termColumns),
       spare: storage('spare', 4),
@@ -225,44 +300,14 @@ export class LayeredNetwork {
     this.backwardSteps = steps;
 
     // THE KERNELS
-    const envParts: ShaderPart[] = [envModulePart(env), 'rng', 'env_interface'];
-    const base = ['train_params', 'policy'];
-    const box = env.actionSpace.type === 'Box' ? env.actionSpace : null;
-    const bounds: Record<string, number> = {};
-    for (let d = 0; d < 4; d++) {
-      bounds[`action_low${d}`] = box?.low[d] ?? -1;
-      bounds[`action_high${d}`] = box?.high[d] ?? 1;
-    }
-    const offLogStd = layout.logStd?.offset ?? 0;
-    const D: BindingKind = 'dynamic-uniform';
-    const R: BindingKind = 'read-only-storage';
-    const S: BindingKind = 'storage';
-    const kernel = (label: string, stems: ShaderPart[], bindings: (BindingKind | null)[], entryPoints: string[], constants: Record<string, number>) =>
-      createKernel(ctx, { label: `layered.${label}`, stems: [...envParts, ...stems], bindings, entryPoints, constants: { ...trainConstants, ...constants } });
-    const envC = envConstants(env);
+    const specs = layeredKernelSpecs(config, layout, env, trainConstants);
     this.kernels = {
-      observe: kernel('observe', ['train_params', 'normalize_apply', 'layered_observe'], ['uniform', D, R, S, R, S, R, S], ['observeEnvs', 'prepareRows', 'prepareFinal', 'normalizeRewards'], envC),
-      act: kernel(
-        'act',
-        [...base, ...(this.gaussian ? ['policy_gaussian', 'layered_act', 'layered_act_gaussian'] : ['layered_act', 'layered_act_categorical'])],
-        ['uniform', D, 'uniform', S, R, R, S, S, S, S, this.gaussian ? R : S],
-        ['resetEnvs', 'rolloutAct', 'rolloutBootstrap', 'rolloutLast', 'evaluateAct'],
-        { ...envC, ...(this.gaussian ? { ...bounds, off_log_std: offLogStd } : {}) },
-      ),
-      policyLoss: kernel('policyLoss', [...base, 'policy_gaussian', 'layered_loss'], ['uniform', D, 'uniform', R, R, R, null, R, null, R, S, null, S], ['policyLoss'], {
-        gaussian_policy: this.gaussian ? 1 : 0,
-        off_log_std: offLogStd,
-      }),
-      valueLoss: kernel('valueLoss', [...base, 'policy_gaussian', 'layered_loss'], ['uniform', D, 'uniform', R, R, null, R, null, R, null, null, S, S], ['valueLoss'], {
-        gaussian_policy: this.gaussian ? 1 : 0,
-        off_log_std: offLogStd,
-      }),
-      reduce: kernel('reduce', ['train_params', 'layered_reduce'], ['uniform', D, R, S, S, S], ['sumRows', 'finishLosses'], {
-        term_columns: this.termColumns,
-        gaussian_policy: this.gaussian ? 1 : 0,
-        off_log_std: offLogStd,
-      }),
-      add: kernel('add', ['train_params', 'layered_reduce'], ['uniform', D, null, null, null, null, S, R], ['addRows'], { add_width: this.trunkJoin?.width ?? 1 }),
+      observe: createKernel(ctx, specs.observe),
+      act: createKernel(ctx, specs.act),
+      policyLoss: createKernel(ctx, specs.policyLoss),
+      valueLoss: createKernel(ctx, specs.valueLoss),
+      reduce: createKernel(ctx, specs.reduce),
+      add: createKernel(ctx, specs.add),
     };
 
     // THE SLICES: every (step, chunk of envs) of the rollout and every chunk of rows, written once.
@@ -272,7 +317,11 @@ export class LayeredNetwork {
       for (const c of this.envChunks) records.push([`step:${step}:${c.first}`, [step, c.first, c.rows, step < t ? 1 : 0]]);
     }
     for (const c of this.rowChunks) records.push([`rows:${c.first}`, [0, c.first, c.rows, 0]]);
+    for (const c of this.finalChunks) records.push([`finals:${c.first}`, [0, c.first, c.rows, 0]]);
     this.slices = this.sliceBuffer('slices', records, this.sliceOffsets);
+    // No final observation yet: every slot's step −1.
+    const finalsAt = g * (this.finalSlots * O + totalRows * A);
+    ctx.device.queue.writeBuffer(this.buf.rowData, finalsAt * 4, new Float32Array(g * this.finalSlots).fill(-1));
 
     const slice = { buffer: this.slices, size: SLICE_BYTES };
     const k = this.kernels;
@@ -348,8 +397,8 @@ export class LayeredNetwork {
         this.run(pass, 'act', step < t ? 'rolloutAct' : 'rolloutLast', g * c.rows, key);
       }
     }
-    for (const c of this.rowChunks) {
-      const key = `rows:${c.first}`;
+    for (const c of this.finalChunks) {
+      const key = `finals:${c.first}`;
       this.run(pass, 'observe', 'prepareFinal', g * c.rows, key);
       this.forward(pass, this.actorLayers, c.rows);
       this.forward(pass, this.criticLayers, c.rows);
@@ -434,9 +483,8 @@ export class LayeredNetwork {
   /** A Gaussian policy's unclipped actions of the last rollout, [G × T·N × A] (tests, diagnostics). */
   async readBoxActions(): Promise<Float32Array> {
     const { numAgents: g, numEnvs: n, nSteps: t } = this.config;
-    const rows = g * t * n;
-    const at = rows * this.shape.obsSize * 4;
-    return new Float32Array(await readBuffer(this.ctx, this.buf.rowData, rows * this.shape.numActions * 4, at));
+    const at = g * this.finalSlots * this.shape.obsSize * 4;
+    return new Float32Array(await readBuffer(this.ctx, this.buf.rowData, g * t * n * this.shape.numActions * 4, at));
   }
 
   destroy(): void {

@@ -6,43 +6,18 @@
  * of observations and rewards (VecNormalize) started away from their initial values, and their merge.
  * Then an exact resume with normalization: K + K updates through a checkpoint equal 2K in one go.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/checkpoint.ts';
 import type { TrainConfig } from '../../src/config.ts';
-import { registerEnv } from '../../src/envs/registry.ts';
-import type { CpuEnv } from '../../src/envs/types.ts';
-import { parseEnvModule } from '../../src/envs/user-module.ts';
-import { rngUniform, RNG_STREAM_RESET } from '../../src/rng.ts';
 import { GpuTrainer } from '../../src/trainer/gpu-trainer.ts';
 import { TrainingSession } from '../../src/trainer/train.ts';
 import { useGpu } from '../helpers/gpu.ts';
+import { registerWalk4 } from '../helpers/walk4.ts';
 import { checkUpdateZero, type Case } from './checks.ts';
 
 const gpu = useGpu();
 
-const f = Math.fround;
-/** CPU twin of test/fixtures/envs/walk4.wgsl, in the GPU's f32 arithmetic. */
-const walk4Cpu: CpuEnv = {
-  reset(state, seed, env, episode) {
-    state[0] = f(rngUniform(seed, RNG_STREAM_RESET, env, episode) - 0.5);
-    state[1] = f(rngUniform(seed, RNG_STREAM_RESET + 1, env, episode) - 0.5);
-  },
-  step(state, action, _precision, out) {
-    const a = action as number;
-    const d = f(0.1);
-    state[0] = f(state[0] + (a === 0 ? -d : a === 1 ? d : 0));
-    state[1] = f(state[1] + (a === 2 ? -d : a === 3 ? d : 0));
-    out.reward = f(-Math.abs(state[0]) - Math.abs(state[1]));
-    out.terminated = Math.max(Math.abs(state[0]), Math.abs(state[1])) > 1;
-  },
-  observe(state, out) {
-    out.set([state[0], state[1], f(state[0] + state[1]), f(state[0] - state[1]), 1]);
-  },
-};
-const walk4Path = fileURLToPath(new URL('../fixtures/envs/walk4.wgsl', import.meta.url));
-registerEnv({ ...parseEnvModule(readFileSync(walk4Path, 'utf8'), walk4Path), cpu: walk4Cpu });
+registerWalk4();
 
 /** Running statistics far from RunningMeanStd's start, so that normalization changes every input. */
 function skewedStats(trainer: GpuTrainer): Float32Array {

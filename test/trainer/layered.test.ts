@@ -11,10 +11,12 @@ import type { TrainConfig } from '../../src/config.ts';
 import { readBuffer } from '../../src/gpu/kernel.ts';
 import { GpuTrainer } from '../../src/trainer/gpu-trainer.ts';
 import { useGpu } from '../helpers/gpu.ts';
+import { registerWalk4 } from '../helpers/walk4.ts';
 import { checkUpdateZero, type Case } from './checks.ts';
 import { submitUpdate, trainConfig } from './harness.ts';
 
 const gpu = useGpu();
+registerWalk4();
 
 /** Running statistics far from RunningMeanStd's start, so that normalization changes every input. */
 function skewedStats(trainer: GpuTrainer): Float32Array {
@@ -60,6 +62,16 @@ const CASES: LayeredCase[] = [
     name: 'CartPole-v1, 20,70 (a width past one 64-input tile), relu, N = 65, T = 4, in chunks of 50 rows (envs 50 + 15, rows 5 × 50 + 10)',
     config: { env: 'CartPole-v1', netArch: '20,70', activation: 'relu', numEnvs: 65, nSteps: 4, seed: 66 },
     maxRows: 50,
+  },
+  {
+    name: 'CartPole-v1, 32,32, N = 16, T = 8: episodes truncated inside and at the last step, terminated and truncated at once, terminated',
+    config: { env: 'CartPole-v1', netArch: '32,32', numEnvs: 16, nSteps: 8, seed: 69 },
+    scenarios: [[0, 'truncatedInside'], [3, 'truncatedLast'], [5, 'bothAtOnce'], [7, 'terminatedInside']],
+  },
+  {
+    name: 'Walk4-test (a 40-step limit), 16,16, N = 65, T = 100: up to three truncations per env and rollout, in chunks of 40 rows',
+    config: { env: 'Walk4-test', netArch: '16,16', numEnvs: 65, nSteps: 100, seed: 70 },
+    maxRows: 40,
   },
   {
     name: 'Pendulum-v1 (Gaussian, D = 1), 64,64, tanh, N = 65, T = 8, observations normalized',
