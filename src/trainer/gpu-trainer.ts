@@ -24,6 +24,7 @@ import { bindGroup, createKernel, createStorageBuffer, createUniformBuffer, disp
 import { actorHiddenOf, criticHiddenOf, fusedApplies, paramLayout, type NetShape, type ParamLayout } from '../model/layout.ts';
 import type { GpuContext } from '../platform/gpu-context.ts';
 import { LayeredNetwork, layeredRowCapacity } from './layered.ts';
+import type { LinearTiles } from '../ops/linear.ts';
 
 /** The passes of one update, in order ('normalize' runs only when a normalization is on). */
 export const UPDATE_PHASES = ['rollout', 'advantages', 'moments', 'backward', 'reduce', 'norm', 'optimizer', 'pack', 'normalize'] as const;
@@ -238,7 +239,7 @@ export class GpuTrainer {
   private readonly agentData: ArrayBuffer;
 
   /** `path` forces a network path, `maxRows` the layered path's rows per call (tests and benchmarks). */
-  constructor(readonly ctx: GpuContext, readonly config: TrainConfig, options: { path?: NetworkPath; maxRows?: number } = {}) {
+  constructor(readonly ctx: GpuContext, readonly config: TrainConfig, options: { path?: NetworkPath; maxRows?: number; tiles?: LinearTiles } = {}) {
     const { numEnvs: n, nSteps: t, numAgents: g } = config;
     this.env = envSpec(config.env);
     const maxEnvs = maxTrainEnvs(ctx.device, t, g, this.env);
@@ -301,7 +302,7 @@ export class GpuTrainer {
       normalize: [b.uniform, b.obs, b.values, b.norm],
     };
     this.groups = Object.fromEntries(PATH_KERNELS[this.path].map((name) => [name, bindGroup(ctx, this.kernels[name]!, name, groupBuffers[name])]));
-    this.layered = fused ? null : new LayeredNetwork(ctx, config, this.shape, this.layout, this.env, b, this.slotWords, trainConstantsOf(config, this.layout, this.env), options.maxRows);
+    this.layered = fused ? null : new LayeredNetwork(ctx, config, this.shape, this.layout, this.env, b, this.slotWords, trainConstantsOf(config, this.layout, this.env), options.maxRows, options.tiles);
   }
 
   /** Whether any running statistics are kept (the 'normalize' phase runs). */

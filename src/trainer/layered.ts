@@ -26,7 +26,7 @@ import type { EnvSpec } from '../envs/types.ts';
 import { envConstants, envModulePart } from '../envs/vec-env.ts';
 import { bindGroup, createKernel, createStorageBuffer, dispatch, dispatchGroups, readBuffer, type BindingKind, type Kernel, type KernelSpec, type ShaderPart } from '../gpu/kernel.ts';
 import type { LayerSlots, NetShape, ParamLayout } from '../model/layout.ts';
-import { LinearOp, type LinearActivation, type LinearBinding, type LinearBuffers } from '../ops/linear.ts';
+import { LinearOp, type LinearActivation, type LinearBinding, type LinearBuffers, type LinearTiles } from '../ops/linear.ts';
 import type { GpuContext } from '../platform/gpu-context.ts';
 
 /** Bytes of per-row activations, gradients and loss terms the layered path keeps at most. */
@@ -103,6 +103,16 @@ export function layeredRowCapacity(device: GPUDevice, shape: NetShape, layout: P
   const byBudget = Math.floor(ROW_BUDGET_BYTES / (numAgents * floats * 4));
   const byBinding = Math.floor(bindingBytes / (numAgents * widest * 4));
   return Math.max(0, Math.min(totalRows, byBudget, byBinding));
+}
+
+/**
+ * linear.wgsl's tiles for this adapter. Its defaults were measured on a CPU driver (lavapipe), where big
+ * register tiles and few large workgroups win; a GPU wants the opposite: small per-thread tiles (no
+ * register spills) and many workgroups to fill its cores.
+ */
+export function linearTilesFor(ctx: Pick<GpuContext, 'adapterName'>): LinearTiles {
+  if (/llvmpipe|lavapipe|swiftshader|software/i.test(ctx.adapterName)) return {};
+  return { forward4: 1, backwardInput4: 1, weightsK4: 1, weightsN4: 1, tileRows: 64 };
 }
 
 /** Final-observation slots per agent: N·⌈T / max episode steps⌉ (an env truncates at most once per max steps). */
@@ -211,6 +221,8 @@ export class LayeredNetwork {
     trainConstants: Record<string, number>,
     /** At most this many rows per call (tests force chunking with it); default from the memory budget. */
     maxRows?: number,
+    /** linear.wgsl's tiles; default linearTilesFor(ctx). */
+    tiles?: LinearTiles,
   ) {
     const { numAgents: g, numEnvs: n, nSteps: t } = config;
     const { obsSize: O, numActions: A, valueOutputs: V } = shape;
@@ -253,7 +265,7 @@ export class LayeredNetwork {
     const opFor = (inputs: number, outputs: number) => {
       const key = `${inputs}x${outputs}`;
       let op = this.ops.get(key);
-      if (!op) this.ops.set(key, (op = new LinearOp(ctx, { inputs, outputs, agents: g, rows: cap })));
+      if (!op) this.ops.set(key, (op = new LinearOp(ctx, { inputs, outputs, agents: g, rows: cap }, tiles ?? linearTilesFor(ctx))));
       return op;
     };
     const chain = (name: string, slots: LayerSlots[], input: GPUBuffer, inputActivation: LinearActivation, output: GPUBuffer): Layer[] => {

@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import type { TrainConfig } from '../../src/config.ts';
 import { readBuffer } from '../../src/gpu/kernel.ts';
 import { GpuTrainer } from '../../src/trainer/gpu-trainer.ts';
+import { linearTilesFor } from '../../src/trainer/layered.ts';
+import type { LinearTiles } from '../../src/ops/linear.ts';
 import { useGpu } from '../helpers/gpu.ts';
 import { registerWalk4 } from '../helpers/walk4.ts';
 import { checkUpdateZero, type Case } from './checks.ts';
@@ -33,6 +35,7 @@ function skewedStats(trainer: GpuTrainer): Float32Array {
 
 interface LayeredCase extends Case {
   maxRows?: number;
+  tiles?: LinearTiles;
 }
 
 const CASES: LayeredCase[] = [
@@ -74,6 +77,11 @@ const CASES: LayeredCase[] = [
     maxRows: 40,
   },
   {
+    name: 'CartPole-v1, 64,64, tanh, N = 65, T = 8, with the tiles a GPU gets (linearTilesFor)',
+    config: { env: 'CartPole-v1', netArch: '64,64', numEnvs: 65, nSteps: 8, seed: 71 },
+    tiles: linearTilesFor({ adapterName: 'NVIDIA H200' }),
+  },
+  {
     name: 'Pendulum-v1 (Gaussian, D = 1), 64,64, tanh, N = 65, T = 8, observations normalized',
     config: { env: 'Pendulum-v1', netArch: '64,64', numEnvs: 65, nSteps: 8, normalizeObservations: true, entCoef: 0.01, seed: 67 },
     normStats: skewedStats,
@@ -87,7 +95,7 @@ const CASES: LayeredCase[] = [
 
 describe('the layered path, update 0: GPU vs CPU reference, tensor by tensor', () => {
   for (const c of CASES) {
-    it(c.name, () => checkUpdateZero(gpu(), c, (config) => new GpuTrainer(gpu(), config, { path: 'layered', maxRows: c.maxRows })));
+    it(c.name, () => checkUpdateZero(gpu(), c, (config) => new GpuTrainer(gpu(), config, { path: 'layered', maxRows: c.maxRows, tiles: c.tiles })));
   }
 });
 
