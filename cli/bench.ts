@@ -176,7 +176,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
 
 /** `bench presets`: every env × algorithm preset over S seeds (bench/presets.ts), as a Markdown table or JSON. */
 async function presetsCommand(flags: Record<string, string | boolean | undefined>, command: string, json: boolean, progress: (line: string) => void) {
-  const trainable = BUILTIN_ENV_IDS.filter((id) => envSpec(id).actionSpace.type === 'Discrete');
+  const trainable = [...BUILTIN_ENV_IDS];
   const list = (flag: string, all: readonly string[], fallback: string[]) => {
     const text = flags[flag] as string | undefined;
     if (text === undefined) return fallback;
@@ -196,6 +196,8 @@ async function presetsCommand(flags: Record<string, string | boolean | undefined
   const rows: PresetRow[] = [];
   for (const env of envs) {
     for (const algo of algos) {
+      // Q actor-critic learns one value per Discrete action: not for Box envs.
+      if (algo === 'qac' && envSpec(env).actionSpace.type === 'Box') continue;
       const row = await benchPreset(ctx, env, algo, seeds, targetReturn === undefined ? {} : { targetReturn });
       progress(`${env} ${algo}: ${row.solved}/${row.seeds} reached ${row.target} (median ${row.medianSteps ?? '-'} steps), ${row.wallSeconds.toFixed(1)} s`);
       rows.push(row);

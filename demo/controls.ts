@@ -33,7 +33,7 @@ export function demoDefaults(algo: Algo = 'a2c', env: string = DEFAULT_ENV): Tra
 export type Defaults = (algo: Algo, env: string) => TrainConfig;
 
 /** Shown first; the rest fold into "more settings". */
-const PRIMARY: Field[] = ['env', 'algo', 'numEnvs', 'nSteps', 'learningRate', 'entCoef', 'hidden', 'seed'];
+const PRIMARY: Field[] = ['env', 'algo', 'numEnvs', 'nSteps', 'learningRate', 'entCoef', 'hidden', 'netArch', 'seed'];
 /** CLI-only: the demo evaluates by watching the policy instead of running fresh evaluation episodes. */
 const HIDDEN: Field[] = ['evalEpisodes'];
 
@@ -84,9 +84,18 @@ export class ConfigForm {
     this.set(initial);
   }
 
-  /** The whole config, or a ConfigError naming the first bad field (also shown under the form). */
+  /**
+   * The whole config, or a ConfigError (also shown under the form): the first bad field, or what the whole
+   * config cannot train (a layer too wide, a shared trunk over unequal layers, qac on a Box env).
+   */
   read(): TrainConfig {
-    return validateConfig(this.fields());
+    const fields = this.fields();
+    try {
+      return validateConfig(fields);
+    } catch (error) {
+      if (error instanceof ConfigError) this.message.textContent = error.message;
+      throw error;
+    }
   }
 
   /**

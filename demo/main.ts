@@ -1,8 +1,10 @@
 /**
  * The browser demo: the library's TrainingSession (the same code the CLI runs) driven from animation
  * frames, the envs drawn from the GPU buffer each frame (each env by its own view: demo/env-view.ts),
- * metrics charted as they arrive. Any registered env can be picked, a user's env module loaded from a
- * file; an env the trainer cannot train yet (Box actions) is shown under a random policy instead.
+ * metrics charted as they arrive. Any registered env can be picked (Discrete ones train a categorical
+ * policy, Box ones a Gaussian), with any network the config's net-arch describes, and a user's env module
+ * loaded from a file; an env the trainer cannot train (more than four actions or Box dimensions) is shown
+ * under a random policy instead.
  *
  * One loop owns the sessions: buttons queue actions that run between frames, so a reset or a
  * checkpoint read never interleaves with an update in flight.
@@ -44,7 +46,7 @@ const SPEEDS = [1, 2, 4, 8, 16, 32, 64, 128];
 const DEFAULT_SPEED = 2;
 const DETAIL_ENVS = 3;
 
-/** 'preview': an env the trainer cannot train (Box actions) stepped under a random policy, no session. */
+/** 'preview': an env the trainer cannot train (more than four actions) stepped under a random policy, no session. */
 type Mode = 'ready' | 'training' | 'paused' | 'watching' | 'preview' | 'error';
 
 /** An env shown under a uniform random policy (its actions written here, so its view can draw them). */
@@ -224,8 +226,8 @@ class Demo {
   }
 
   /**
-   * A new session from the settings; for an env the trainer cannot train (its ConfigError: Box actions, or
-   * more than four), the env under a random policy instead, with that line in previewNote. Returns whether it trains.
+   * A new session from the settings; for an env the trainer cannot train (its ConfigError: more than four
+   * actions or Box dimensions), the env under a random policy instead, with that line in previewNote. Returns whether it trains.
    */
   private async resetFromForm(): Promise<boolean> {
     let config: TrainConfig;
@@ -513,7 +515,7 @@ async function main() {
   await new Demo(ctx, config, speed).run(params.get('autostart') === '1', notes);
 }
 
-/** Whether the trainer can train `env` (checkTrainable: Discrete, at most four actions). */
+/** Whether the trainer can train `env` with some settings (checkTrainable: at most four actions or Box dimensions). */
 function trainable(env: string): boolean {
   try {
     checkTrainable({ env });

@@ -20,6 +20,9 @@
 // iterations: Mesa's NIR unrolls such loops whatever their size, so every register index becomes a
 // constant; an array indexed by a loop it does not unroll would live in memory, read by gathers again.
 // Inputs beyond 64 are summed 64 at a time, the running sums kept in the output between tiles.
+// Widths beyond one workgroup's lanes (N > 64·4·C4 outputs forward, K > 64·4·D4 inputs backward) split
+// their columns over several workgroups per row tile (col_split); each element's sum is the same chain
+// whatever the split, so a width that fits one workgroup runs exactly as it would alone.
 // Every `var` has an explicit initializer (Dawn on lavapipe does not re-zero one declared without it).
 
 override workgroup_size: u32 = 64u;
@@ -121,21 +124,34 @@ fn slot_of(wid: vec3<u32>, nwg: vec3<u32>, per_agent: u32) -> Slot {
   return Slot(min(s / per_agent, call.agents - 1u), s % per_agent, s < call.agents * per_agent);
 }
 
-// Thread (row lane, column lane) of a row tile; lanes past row_lanes·col_lanes get no rows.
+// The columns of a row-tiled kernel, `width` of them 4·per4 to a lane: `groups` workgroups per row tile,
+// `lanes` column lanes in each (balanced; one group whenever the lanes fit one workgroup).
+struct ColSplit { groups: u32, lanes: u32 }
+
+fn col_split(width: u32, per4: u32) -> ColSplit {
+  let lanes = (width + 4u * per4 - 1u) / (4u * per4);
+  let groups = (lanes + workgroup_size - 1u) / workgroup_size;
+  return ColSplit(groups, (lanes + groups - 1u) / groups);
+}
+
+// Workgroup (row tile, column group), thread (row lane, column lane); lanes past row_lanes·col_lanes, and
+// those of the last column group past the width, get no rows.
 @compute @workgroup_size(workgroup_size)
 fn linearForward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                  @builtin(num_workgroups) nwg: vec3<u32>) {
-  let col_lanes = (N + 4u * C4 - 1u) / (4u * C4);
+  let cols = col_split(N, C4);
+  let col_lanes = cols.lanes;
   let row_lanes = workgroup_size / col_lanes;
-  let slot = slot_of(wid, nwg, call.row_tiles);
+  let slot = slot_of(wid, nwg, call.row_tiles * cols.groups);
+  let tile = slot.tile / cols.groups;
   let cl = lid.x % col_lanes;
   let rl = lid.x / col_lanes;
-  let n0 = cl * 4u * C4;
+  let n0 = ((slot.tile % cols.groups) * col_lanes + cl) * 4u * C4;
   let pbase = slot.agent * call.param_stride;
   let aligned = call.w_vec4 != 0u;
-  let first = slot.tile * call.tile_rows + rl;
-  var last = min(slot.tile * call.tile_rows + call.tile_rows, call.rows);
-  if (!slot.ok || rl >= row_lanes) { last = 0u; }
+  let first = tile * call.tile_rows + rl;
+  var last = min(tile * call.tile_rows + call.tile_rows, call.rows);
+  if (!slot.ok || rl >= row_lanes || n0 >= N) { last = 0u; }
   var bias = array<vec4<f32>, 4>();
   for (var j = 0u; j < C4; j++) {
     let n = n0 + 4u * j;
@@ -196,21 +212,24 @@ fn linearForward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
   }
 }
 
-// The same shape with Wᵀ: a lane holds W[k0 .. k0 + 4·D4, 64 outputs] and streams rows of dY past it.
+// The same shape with Wᵀ: a lane holds W[k0 .. k0 + 4·D4, 64 outputs] and streams rows of dY past it;
+// the inputs split over column groups as linearForward's outputs do.
 @compute @workgroup_size(workgroup_size)
 fn linearBackwardInput(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                        @builtin(num_workgroups) nwg: vec3<u32>) {
-  let col_lanes = (K + 4u * D4 - 1u) / (4u * D4);
+  let cols = col_split(K, D4);
+  let col_lanes = cols.lanes;
   let row_lanes = workgroup_size / col_lanes;
-  let slot = slot_of(wid, nwg, call.row_tiles);
+  let slot = slot_of(wid, nwg, call.row_tiles * cols.groups);
+  let tile = slot.tile / cols.groups;
   let cl = lid.x % col_lanes;
   let rl = lid.x / col_lanes;
-  let k0 = cl * 4u * D4;
+  let k0 = ((slot.tile % cols.groups) * col_lanes + cl) * 4u * D4;
   let pbase = slot.agent * call.param_stride;
   let aligned = call.w_vec4 != 0u;
-  let first = slot.tile * call.tile_rows + rl;
-  var last = min(slot.tile * call.tile_rows + call.tile_rows, call.rows);
-  if (!slot.ok || rl >= row_lanes) { last = 0u; }
+  let first = tile * call.tile_rows + rl;
+  var last = min(tile * call.tile_rows + call.tile_rows, call.rows);
+  if (!slot.ok || rl >= row_lanes || k0 >= K) { last = 0u; }
   let n_tiles = (N + 4u * KT4 - 1u) / (4u * KT4);
   for (var t = 0u; t < n_tiles; t++) {
     // w_tile[n4][4 c + j] = (W[k0 + 4 j + i, 64 t + 4 n4 + c] for i < 4)

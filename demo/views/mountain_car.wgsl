@@ -3,9 +3,9 @@
 // [min_position, max_position], the goal flag at goal_position (0.5, or 0.45 for the continuous env), the
 // car (0.12 × 0.06, 0.03 above the ground, on two wheels) tilted with the slope under it. The hill is one
 // quad whose fragments test y < hill(x) (a custom shape: smooth at any size); its crest line is another.
-// Where the page knows the last action (the continuous env under a random policy), an arrow on the car
-// shows the push. World box (ViewSpec, demo/env-view.ts): x in [min_position - 0.04, max_position + 0.04],
-// y in [0, 1.22].
+// Where the page knows the last action (the continuous env under a random policy the page drives; a
+// training run's actions stay in the trainer), an arrow on the car shows the push. World box (ViewSpec,
+// demo/env-view.ts): x in [min_position - 0.04, max_position + 0.04], y in [0, 1.22].
 
 const VIEW_QUADS: u32 = 9u;
 

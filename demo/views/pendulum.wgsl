@@ -2,8 +2,8 @@
 // the rod (rod_length long, round ends) from the pivot at angle θ, θ = 0 straight up and positive
 // counter-clockwise, the axle as a dark disc. θ is stored unwrapped; sin and cos take it reduced
 // (angle_normalize, the env module's: WGSL's f32 sin/cos are only specified on [-π, π]). Where the page
-// knows the last torque (a random policy: Box envs cannot be trained yet) an arc around the axle shows
-// it: its length in proportion to |u| / max_torque, in the direction it turns the rod.
+// knows the last torque (a random policy it drives itself; a training run's actions stay in the trainer)
+// an arc around the axle shows it: its length in proportion to |u| / max_torque, in the direction it turns the rod.
 // World box (ViewSpec, demo/env-view.ts): x, y in ±1.35.
 
 const VIEW_QUADS: u32 = 5u;

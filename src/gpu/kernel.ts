@@ -92,18 +92,27 @@ export function workgroupGrid(invocations: number, workgroupSize: number, maxPer
   return [Math.ceil(groups / y), y];
 }
 
+/**
+ * Chromium (156) intermittently throws "cannot be converted to a sequence" on an explicit `undefined`
+ * dynamic-offsets argument after a few thousand calls: pass offsets only when there are some.
+ */
+function setGroup(pass: GPUComputePassEncoder, group: GPUBindGroup, offsets?: number[]): void {
+  if (offsets) pass.setBindGroup(0, group, offsets);
+  else pass.setBindGroup(0, group);
+}
+
 /** `offsets`: the dynamic offsets of the group's dynamic-uniform bindings, in binding order. */
 export function dispatch(pass: GPUComputePassEncoder, ctx: GpuContext, kernel: Kernel, entryPoint: string, group: GPUBindGroup, invocations: number, offsets?: number[]) {
   const [x, y] = workgroupGrid(invocations, kernel.workgroupSize, ctx.device.limits.maxComputeWorkgroupsPerDimension);
   pass.setPipeline(kernel.pipelines[entryPoint]);
-  pass.setBindGroup(0, group, offsets);
+  setGroup(pass, group, offsets);
   pass.dispatchWorkgroups(x, y);
 }
 
 /** Dispatches exactly (x, y) workgroups (kernels that reduce in a fixed number of groups; y: agents). */
 export function dispatchGroups(pass: GPUComputePassEncoder, kernel: Kernel, entryPoint: string, group: GPUBindGroup, x: number, y = 1, offsets?: number[]) {
   pass.setPipeline(kernel.pipelines[entryPoint]);
-  pass.setBindGroup(0, group, offsets);
+  setGroup(pass, group, offsets);
   pass.dispatchWorkgroups(x, y);
 }
 

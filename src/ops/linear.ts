@@ -8,6 +8,11 @@
  * One LinearOp per layer shape (K, N, G): it owns the pipelines and the partial sums of the weight
  * gradients. One LinearBinding per call site (buffers, offsets, rows, activations): it owns a small
  * uniform buffer, so several calls of one op may sit in one command buffer. Make both once, reuse them.
+ *
+ * Any width: K and N are bounded only by the buffers (W, and the weight gradients' partial sums, must fit
+ * one storage binding). A width beyond one workgroup's 64 lanes of 4·C4 outputs (forward) or 4·D4 inputs
+ * (backward input) splits its columns over several workgroups per row tile; each element's sum keeps
+ * its order, so the results do not depend on the split.
  */
 import type { LinearActivation } from '../cpu/linear.ts';
 import { bindGroup, createKernel, createStorageBuffer, createUniformBuffer, dispatch, type BindingKind, type Kernel } from '../gpu/kernel.ts';
@@ -129,6 +134,8 @@ export class LinearOp {
   private readonly partials: GPUBuffer;
   private readonly spare: GPUBuffer;
   private readonly rowLanes: { forward: number; backwardInput: number; weights: number };
+  /** Workgroups per row tile of the row-tiled kernels (their column groups). */
+  private readonly colGroups: { forward: number; backwardInput: number };
   private readonly blockGroups: number;
   private readonly maxPartials: number;
 
@@ -137,8 +144,8 @@ export class LinearOp {
     readonly dims: LinearDims,
     readonly tiles: LinearTiles = {},
   ) {
-    const K = positiveInteger('inputs', dims.inputs, 1024);
-    const N = positiveInteger('outputs', dims.outputs, 1024);
+    const K = positiveInteger('inputs', dims.inputs);
+    const N = positiveInteger('outputs', dims.outputs);
     positiveInteger('rows', dims.rows);
     this.agents = positiveInteger('agents', dims.agents ?? 1);
     const C4 = positiveInteger('tiles.forward4', tiles.forward4 ?? Math.min(4, ceilDiv(N, 4)), 4);
@@ -146,18 +153,21 @@ export class LinearOp {
     const BK4 = positiveInteger('tiles.weightsK4', tiles.weightsK4 ?? Math.min(2, ceilDiv(K, 4)), 4);
     const BN4 = positiveInteger('tiles.weightsN4', tiles.weightsN4 ?? Math.min(4, ceilDiv(N, 4)), 4);
     if (tiles.tileRows !== undefined) positiveInteger('tiles.tileRows', tiles.tileRows);
-    // The same lane arithmetic as shaders/linear.wgsl.
-    const colLanes = (width: number, per4: number) => {
+    // The same lane arithmetic as shaders/linear.wgsl (col_split).
+    const colSplit = (width: number, per4: number) => {
       const lanes = ceilDiv(width, 4 * per4);
-      if (lanes > WORKGROUP) throw new RangeError(`LinearOp: ${width} outputs need more than ${WORKGROUP} lanes of ${4 * per4}; raise the tile`);
-      return lanes;
+      const groups = ceilDiv(lanes, WORKGROUP);
+      return { groups, lanes: ceilDiv(lanes, groups) };
     };
+    const forwardCols = colSplit(N, C4);
+    const inputCols = colSplit(K, D4);
     const blocks = ceilDiv(K, 4 * BK4) * ceilDiv(N, 4 * BN4);
     this.rowLanes = {
-      forward: Math.floor(WORKGROUP / colLanes(N, C4)),
-      backwardInput: Math.floor(WORKGROUP / colLanes(K, D4)),
+      forward: Math.floor(WORKGROUP / forwardCols.lanes),
+      backwardInput: Math.floor(WORKGROUP / inputCols.lanes),
       weights: Math.max(1, Math.floor(WORKGROUP / blocks)),
     };
+    this.colGroups = { forward: forwardCols.groups, backwardInput: inputCols.groups };
     this.blockGroups = ceilDiv(blocks, WORKGROUP);
     this.constants = { workgroup_size: WORKGROUP, K, N, C4, D4, BK4, BN4 };
     this.kernels = Object.fromEntries(
@@ -237,8 +247,8 @@ export class LinearOp {
       backwardWeights: b.dY && b.grads ? group('linearBackwardWeights', [u, null, null, b.x, b.x, null, b.dY, b.dY, null, this.partials]) : null,
       reduceWeights: b.dY && b.grads ? group('linearReduceWeights', [u, null, null, null, null, null, null, null, null, this.partials, b.grads]) : null,
       workgroups: {
-        forward: G * ceilDiv(rows, forwardTile),
-        backwardInput: G * ceilDiv(rows, inputTile),
+        forward: G * ceilDiv(rows, forwardTile) * this.colGroups.forward,
+        backwardInput: G * ceilDiv(rows, inputTile) * this.colGroups.backwardInput,
         backwardWeights: G * numChunks * this.blockGroups,
         reduceWeights: ceilDiv(G * (K * N + N), WORKGROUP),
       },

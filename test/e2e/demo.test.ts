@@ -3,10 +3,12 @@
  * it, drive Debian's Chromium headless (WebGPU on SwiftShader) with playwright-core, and check that it
  * trains, checkpoints both ways with the CLI (a browser checkpoint evaluates in `webgpu-rl eval`, a
  * CLI-trained policy plays in the page), watches, takes its settings from the controls, trains another
- * env picked in the env selector (Acrobot-v1), draws every built-in env (the Box ones under a random
- * policy, with the trainer's one-line refusal as the status), loads a user's env module from a file
- * (examples/catch/catch.wgsl) and trains it, refuses a broken one with one line, and reports a missing
- * WebGPU; no console error, page error or uncaptured WebGPU error may occur at any point.
+ * env picked in the env selector (Acrobot-v1), trains and draws every built-in env (the Box ones with a
+ * Gaussian policy), loads a user's env module from a file (examples/catch/catch.wgsl) and trains it,
+ * refuses a broken one with one line, trains Pendulum-v1 with a two-layer network set in the net-arch
+ * control (which refuses a bad one with the CLI's line), shows an env it cannot train (Discrete(5)) under a
+ * random policy saying why, and reports a missing WebGPU; no console error, page error or uncaptured
+ * WebGPU error may occur at any point.
  * Writes test-output/demo.png (CartPole-v1, the README's) and test-output/demo-<env>.png for every env.
  *
  * Chromium comes from `npm test`'s setup (scripts/setup.mjs --chromium installs Debian's package);
@@ -59,6 +61,11 @@ const ACROBOT_BUDGET_MS = 60_000;
 const CATCH_TARGET = 0;
 const CATCH_BUDGET_MS = 60_000;
 const CATCH_MODULE = join(ROOT, 'examples/catch/catch.wgsl');
+/**
+ * Pendulum-v1 (Gaussian policy, layered path) with --net-arch 32,32, 64 envs × 8 steps: its episodes all
+ * last 200 steps, so the first returns arrive after 25 updates; on SwiftShader ~10 s from the switch.
+ */
+const PENDULUM_BUDGET_MS = 60_000;
 
 const screenshotOf = (env: string) => join(ROOT, 'test-output', `demo-${env}.png`);
 
@@ -279,29 +286,19 @@ describe('browser demo in headless Chromium (WebGPU on SwiftShader)', () => {
     expect(await problems()).toEqual([]);
   }, 120_000);
 
-  it('draws every built-in env; the ones it cannot train (Box actions) under a random policy, saying why', async () => {
-    // CartPole-v1 and Acrobot-v1 were drawn above.
-    for (const env of BUILTIN_ENV_IDS.filter((id) => id !== 'Acrobot-v1' && id !== 'CartPole-v1')) {
+  it('trains and draws every built-in env, the Box ones with a Gaussian policy', async () => {
+    // CartPole-v1 and Acrobot-v1 were drawn above, Pendulum-v1 trains below with a network of its own.
+    for (const env of BUILTIN_ENV_IDS.filter((id) => !['Acrobot-v1', 'CartPole-v1', 'Pendulum-v1'].includes(id))) {
       const started = Date.now();
       await page.selectOption('#config-env', env);
       await waitFor(`${env} shown`, 30_000, () => page.textContent('#grid-caption'), (text) => Boolean(text?.includes(`(${env})`)), problems);
-      const box = env === 'Pendulum-v1' || env === 'MountainCarContinuous-v0';
-      if (box) {
-        const status = await waitFor(`${env} refused`, 10_000, () => readStats(page), (s) => s.state === 'preview', problems);
-        expect(status.envSteps).toBe(0);
-        const text = await page.textContent('#status');
-        expect(text).toContain(`--env ${env} has continuous (Box) actions`);
-        expect(text).toContain('random policy');
-        expect(await page.isDisabled('#start')).toBe(true);
-      } else {
-        await waitFor(`${env} training`, 30_000, () => readStats(page), (s) => s.state === 'training' && s.updates > 0, problems);
-      }
+      await waitFor(`${env} training`, 30_000, () => readStats(page), (s) => s.state === 'training' && s.updates > 0, problems);
       // The envs move: two shots of the grid differ.
       const grid = page.locator('#grid');
       const shot = await grid.screenshot();
       await waitFor(`${env} moving`, 20_000, () => grid.screenshot(), (next) => !next.equals(shot), problems);
       await page.screenshot({ path: screenshotOf(env), fullPage: true });
-      console.log(`${env}: drawn in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      console.log(`${env}: trained and drawn in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
     expect(await problems()).toEqual([]);
   }, 120_000);
@@ -348,6 +345,55 @@ describe('browser demo in headless Chromium (WebGPU on SwiftShader)', () => {
     expect(loaded.meanReturn).toBeGreaterThan(CATCH_TARGET);
     expect(await problems()).toEqual([]);
   }, 150_000);
+
+  it("trains Pendulum-v1 with --net-arch 32,32 from the controls; a bad net-arch gets the CLI's one line", async () => {
+    const arch = page.locator('#config-net-arch');
+    await arch.fill('32,,32');
+    await arch.dispatchEvent('change');
+    const cliRun = spawnSync(process.execPath, [join(ROOT, 'bin/webgpu-rl.mjs'), 'train', '--env', 'Pendulum-v1', '--net-arch', '32,,32'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(cliRun.status).toBe(2);
+    const cliLine = cliRun.stderr.trim().replace(/^webgpu-rl: /, '');
+    expect(cliLine).toContain('--net-arch');
+    expect(await page.textContent('.field-error')).toBe(cliLine);
+    await page.click('#reset');
+    await waitFor('refusal', 10_000, () => page.textContent('#status'), (text) => text === `Not applied: ${cliLine}`, problems);
+
+    await arch.fill('32,32');
+    await arch.dispatchEvent('change');
+    const started = Date.now();
+    // The net-arch set here differs from every env's default, so it carries over to the env picked next.
+    await page.selectOption('#config-env', 'Pendulum-v1');
+    await waitFor('Pendulum session', 30_000, () => page.textContent('#grid-caption'), (text) => Boolean(text?.includes('(Pendulum-v1)')), problems);
+    const url = new URL(page.url()).searchParams;
+    expect([url.get('env'), url.get('net-arch')]).toEqual(['Pendulum-v1', '32,32']);
+    if ((await readStats(page)).state !== 'training') await page.click('#start');
+    // Every episode is 200 steps; a random Gaussian policy scores about −1,200 (−16.3 at worst per step).
+    const trained = await waitFor('Pendulum returns', PENDULUM_BUDGET_MS, () => readStats(page), (s) => s.episodes >= 64 && Number.isFinite(s.meanReturn), problems);
+    expect(trained.meanReturn).toBeLessThan(0);
+    expect(trained.meanReturn).toBeGreaterThan(-3300);
+    const smoothed = Number(await page.textContent('#chart-returns .u-legend .u-series:nth-child(3) .u-value'));
+    expect(smoothed).toBeLessThan(0);
+    expect(smoothed).toBeGreaterThan(-3300);
+    console.log(`Pendulum-v1 (32,32): mean return ${trained.meanReturn} after ${trained.updates} updates, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await page.screenshot({ path: screenshotOf('Pendulum-v1'), fullPage: true });
+    expect(await problems()).toEqual([]);
+  }, 120_000);
+
+  it('shows an env it cannot train (Discrete(5), a user module) under a random policy, saying why', async () => {
+    const five = join(siteDir, 'catch5.wgsl');
+    writeFileSync(five, readFileSync(CATCH_MODULE, 'utf8').replace('"id": "Catch-v0"', '"id": "Catch5-v0"').replace('"n": 3', '"n": 5'));
+    await page.setInputFiles('#env-module', five);
+    const status = await waitFor('module loaded', 30_000, () => page.textContent('#status'), (text) => Boolean(text?.startsWith('Loaded catch5.wgsl: Catch5-v0')), problems);
+    expect(status).toContain('--env Catch5-v0 has Discrete(5) actions');
+    expect(status).toContain('random policy');
+    const stats = await readStats(page);
+    expect([stats.state, stats.envSteps]).toEqual(['preview', 0]);
+    expect(await page.isDisabled('#start')).toBe(true);
+    const grid = page.locator('#grid');
+    const shot = await grid.screenshot();
+    await waitFor('Catch5-v0 moving', 20_000, () => grid.screenshot(), (next) => !next.equals(shot), problems);
+    expect(await problems()).toEqual([]);
+  }, 60_000);
 
   it('says which browsers and settings provide WebGPU when there is none', async () => {
     const noGpu = await browser.newPage();

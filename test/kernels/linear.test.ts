@@ -5,17 +5,23 @@
  * with W and b at offsets inside a flat [G × P] params buffer among other parameters (aligned offsets
  * with G = 1, unaligned with G = 3: both ways of reading W). Every case also checks that nothing outside
  * the layer's slice of grads and the call's rows is written, and that a second run gives the same bits.
+ * Wider layers, whose columns split over several workgroups (K or N > 1,024: (2049, 3), (5, 1100),
+ * (1030, 1025) at R = 1, 65 × G = 1, 2), the same way, with spare rows in the buffers that must stay
+ * untouched; (300, 260) with the 4-column lanes the trainer uses on hardware adapters (split from 257
+ * columns on); and agent 1 of G = 2 bit for bit against a one-agent run on its data.
  * Then: the accumulate mode over chunks, R below the buffers' row stride, > 65,535 workgroups (2-D grid).
  *
  * Tolerances, f32 GPU vs f64 CPU, per element relative to the sum of the magnitudes of its terms
  * (S = Σ|x·w| + |b| for y, Σ|dY·w| for dX, Σ|x·dY| for dW and Σ|dY| for db), plus an absolute 1e-6
  * for tanh's own rounding in f32 (an ulp or two of a value ≤ 1):
- *   y, dX   1e-6·S: chains of at most 64 (one register tile) + 4 tiles' carried sums; a chain of n
- *           f32 additions errs by at most ~n·2⁻²⁴·S, typically √n·2⁻²⁴·S (measured worst over the file:
- *           0.29 of the tolerance, tanh's rounding where S is small)
+ *   y, dX   1e-6·S: one chain of K (y) or N (dX) FMAs in order, 64 per register tile; a chain of n
+ *           f32 additions errs by at most ~n·2⁻²⁴·S, but with terms of both signs the error stays near
+ *           2⁻²⁴·S whatever n (measured worst over the file: 0.29 of the tolerance, tanh's rounding where
+ *           S is small; 0.22 for the 1030- and 1025-long chains of (1030, 1025))
  *   dW, db  1e-5·S: each lane sums ≤ 4096 rows in order, then the partials are summed in order
  *           (measured worst: 0.024 of the tolerance, at 1M rows)
- * Runtime on lavapipe (2 cores): ~21 s with Mesa's shader cache warm, ~66 s cold (24 pipelines).
+ * Runtime on lavapipe (2 cores): ~21 s with Mesa's shader cache warm before the wide cases, which add
+ * ~12 s (CPU time, measured on a loaded machine) and 16 pipelines to the 24 compiled cold (~1–2 s each).
  */
 import { describe, expect, it } from 'vitest';
 import { linearBackward, linearBackwardInputActivated, linearForwardActivated, type LinearActivation } from '../../src/cpu/linear.ts';
@@ -28,6 +34,15 @@ const gpu = useGpu();
 const ACTIVATIONS: LinearActivation[] = ['identity', 'tanh', 'relu'];
 const SHAPES: [number, number][] = [[4, 64], [64, 64], [64, 2], [6, 256], [256, 1], [5, 3]];
 const ROWS = [1, 63, 64, 65, 4097];
+/**
+ * (K, N, G, R) beyond 1,024 (64 lanes × 16) inputs, outputs or both; 1030 × 1025 (a 1M-parameter layer,
+ * ~1 s of CPU reference per agent and activation at R = 65) at two of the four (G, R).
+ */
+const WIDE_CASES: [number, number, number, number][] = [
+  ...[[2049, 3], [5, 1100]].flatMap(([K, N]) => [[1, 1], [1, 65], [2, 1], [2, 65]].map(([G, R]) => [K, N, G, R] as [number, number, number, number])),
+  [1030, 1025, 1, 65],
+  [1030, 1025, 2, 1],
+];
 const SENTINEL = 7.25;
 
 function values(count: number, seed: number): Float32Array {
@@ -124,55 +139,101 @@ async function runCase(op: LinearOp, buffers: LinearBuffers & { y: GPUBuffer; dX
   return result;
 }
 
+/**
+ * Forward, backward input and backward weights of one (K, N, G, R) for every activation, each run twice
+ * (same bits), against the reference per agent. S = R + spareRows rows per agent: the spare rows of y and
+ * dX, pre-filled with SENTINEL, must stay so, as must grads outside the layer's slices.
+ */
+async function checkLayer(K: number, N: number, G: number, R: number, spareRows = 0, tiles?: LinearTiles): Promise<void> {
+  const layout = paramLayout(K, N, G === 1);
+  const S = R + spareRows; // rows per agent in the activation buffers
+  const seed = K * 7919 + N * 131 + G * 17 + R;
+  const host: Host = { params: values(G * layout.P, seed), x: values(G * S * K, seed + 1), dY: values(G * S * N, seed + 2) };
+  const buffers = {
+    params: upload(host.params, 'params'),
+    x: upload(host.x, 'x'),
+    dY: upload(host.dY, 'dY'),
+    y: createStorageBuffer(gpu(), 'y', G * S * N * 4),
+    dX: createStorageBuffer(gpu(), 'dX', G * S * K * 4),
+    grads: createStorageBuffer(gpu(), 'grads', G * layout.P * 4),
+  };
+  const spare = spareRows > 0 ? SENTINEL : 0;
+  const sentinels = { y: new Float32Array(G * S * N).fill(spare), dX: new Float32Array(G * S * K).fill(spare), grads: new Float32Array(G * layout.P).fill(SENTINEL) };
+  const op = opFor(K, N, G, 4097, tiles);
+  for (const act of ACTIVATIONS) {
+    // x plays the previous layer's output: for tanh/relu prologues it must lie in that activation's range.
+    const inAct = act;
+    const x = host.x.map((v) => activate(inAct, v));
+    gpu().device.queue.writeBuffer(buffers.x, 0, x as Float32Array<ArrayBuffer>);
+    const caseHost = { ...host, x };
+    const base = { ...buffers, paramStride: layout.P, weightOffset: layout.weightOffset, biasOffset: layout.biasOffset, rows: R, rowStride: S, activation: act, inputActivation: inAct };
+    const first = await runCase(op, base, sentinels);
+    const second = await runCase(op, base, sentinels);
+    for (const key of ['y', 'dX', 'grads'] as const) expect(sameBits(first[key], second[key]), `${act}: ${key} bit-repeatable`).toBe(true);
+    for (let g = 0; g < G; g++) {
+      const { out, mag } = reference(caseHost, g, K, N, S, R, layout, act, inAct);
+      const at = (a: Float32Array, from: number, size: number) => a.subarray(from, from + size);
+      const P = layout.P;
+      expect(worst(at(first.y, g * S * N, R * N), out.y, mag.y, 1e-6), `${act}: y of agent ${g}`).toBeLessThanOrEqual(1e-6);
+      expect(worst(at(first.dX, g * S * K, R * K), out.dX, mag.dX, 1e-6), `${act}: dX of agent ${g}`).toBeLessThanOrEqual(1e-6);
+      expect(worst(at(first.grads, g * P + layout.weightOffset, K * N), out.dW, mag.dW, 1e-5), `${act}: dW of agent ${g}`).toBeLessThanOrEqual(1e-5);
+      expect(worst(at(first.grads, g * P + layout.biasOffset, N), out.db, mag.db, 1e-5), `${act}: db of agent ${g}`).toBeLessThanOrEqual(1e-5);
+      expect(at(first.y, (g * S + R) * N, spareRows * N).every((v) => v === SENTINEL), `${act}: y rows ≥ R of agent ${g} untouched`).toBe(true);
+      expect(at(first.dX, (g * S + R) * K, spareRows * K).every((v) => v === SENTINEL), `${act}: dX rows ≥ R of agent ${g} untouched`).toBe(true);
+      // Nothing outside the layer's slices of grads is written.
+      for (let i = 0; i < P; i++) {
+        const inside = (i >= layout.weightOffset && i < layout.weightOffset + K * N) || (i >= layout.biasOffset && i < layout.biasOffset + N);
+        if (!inside && first.grads[g * P + i] !== SENTINEL) expect.fail(`${act}: grads[${g}·P + ${i}] outside the layer was written`);
+      }
+    }
+  }
+  for (const b of Object.values(buffers)) b.destroy();
+}
+
 describe('linear layer kernels vs src/cpu/linear.ts', () => {
   for (const [K, N] of SHAPES) {
     for (const G of [1, 3]) {
       for (const R of ROWS) {
-        it(`K = ${K}, N = ${N}, G = ${G}, R = ${R}: every activation, flat params (${G === 1 ? 'aligned' : 'unaligned'} offsets), bit-repeatable`, async () => {
-          const layout = paramLayout(K, N, G === 1);
-          const S = R; // rows per agent in the activation buffers
-          const seed = K * 7919 + N * 131 + G * 17 + R;
-          const host: Host = { params: values(G * layout.P, seed), x: values(G * S * K, seed + 1), dY: values(G * S * N, seed + 2) };
-          const buffers = {
-            params: upload(host.params, 'params'),
-            x: upload(host.x, 'x'),
-            dY: upload(host.dY, 'dY'),
-            y: createStorageBuffer(gpu(), 'y', G * S * N * 4),
-            dX: createStorageBuffer(gpu(), 'dX', G * S * K * 4),
-            grads: createStorageBuffer(gpu(), 'grads', G * layout.P * 4),
-          };
-          const sentinels = { y: new Float32Array(G * S * N), dX: new Float32Array(G * S * K), grads: new Float32Array(G * layout.P).fill(SENTINEL) };
-          const op = opFor(K, N, G);
-          for (const act of ACTIVATIONS) {
-            // x plays the previous layer's output: for tanh/relu prologues it must lie in that activation's range.
-            const inAct = act;
-            const x = host.x.map((v) => activate(inAct, v));
-            gpu().device.queue.writeBuffer(buffers.x, 0, x as Float32Array<ArrayBuffer>);
-            const caseHost = { ...host, x };
-            const base = { ...buffers, paramStride: layout.P, weightOffset: layout.weightOffset, biasOffset: layout.biasOffset, rows: R, activation: act, inputActivation: inAct };
-            const first = await runCase(op, base, sentinels);
-            const second = await runCase(op, base, sentinels);
-            for (const key of ['y', 'dX', 'grads'] as const) expect(sameBits(first[key], second[key]), `${act}: ${key} bit-repeatable`).toBe(true);
-            for (let g = 0; g < G; g++) {
-              const { out, mag } = reference(caseHost, g, K, N, S, R, layout, act, inAct);
-              const at = (a: Float32Array, from: number, size: number) => a.subarray(from, from + size);
-              const P = layout.P;
-              expect(worst(at(first.y, g * S * N, R * N), out.y, mag.y, 1e-6), `${act}: y of agent ${g}`).toBeLessThanOrEqual(1e-6);
-              expect(worst(at(first.dX, g * S * K, R * K), out.dX, mag.dX, 1e-6), `${act}: dX of agent ${g}`).toBeLessThanOrEqual(1e-6);
-              expect(worst(at(first.grads, g * P + layout.weightOffset, K * N), out.dW, mag.dW, 1e-5), `${act}: dW of agent ${g}`).toBeLessThanOrEqual(1e-5);
-              expect(worst(at(first.grads, g * P + layout.biasOffset, N), out.db, mag.db, 1e-5), `${act}: db of agent ${g}`).toBeLessThanOrEqual(1e-5);
-              // Nothing outside the layer's slices of grads is written.
-              for (let i = 0; i < P; i++) {
-                const inside = (i >= layout.weightOffset && i < layout.weightOffset + K * N) || (i >= layout.biasOffset && i < layout.biasOffset + N);
-                if (!inside && first.grads[g * P + i] !== SENTINEL) expect.fail(`${act}: grads[${g}·P + ${i}] outside the layer was written`);
-              }
-            }
-          }
-          for (const b of Object.values(buffers)) b.destroy();
-        });
+        it(`K = ${K}, N = ${N}, G = ${G}, R = ${R}: every activation, flat params (${G === 1 ? 'aligned' : 'unaligned'} offsets), bit-repeatable`, () => checkLayer(K, N, G, R));
       }
     }
   }
+
+  // Wider than one workgroup's lanes (64 × 16 columns): the forward's outputs (N), the backward's inputs
+  // (K) or both split over column groups; both parities of width and both ways of reading W.
+  for (const [K, N, G, R] of WIDE_CASES) {
+    it(`wide: K = ${K}, N = ${N}, G = ${G}, R = ${R}: every activation, ${G === 1 ? 'aligned' : 'unaligned'} offsets, bit-repeatable, spare rows untouched`, () => checkLayer(K, N, G, R, 2));
+  }
+
+  // The tiles src/trainer/layered.ts gives a hardware adapter: 4 columns a lane, so 257 already split.
+  it('wide: K = 300, N = 260, G = 2, R = 65 with 4 columns a lane (1 vec4) and 64-row tiles: every activation, spare rows untouched', () =>
+    checkLayer(300, 260, 2, 65, 2, { forward4: 1, backwardInput4: 1, weightsK4: 1, weightsN4: 1, tileRows: 64 }));
+
+  it('wide: agent 1 of G = 2 gives the bits of a one-agent run on its data (K = 1030, N = 1025, R = 65)', async () => {
+    const [K, N, R] = [1030, 1025, 65];
+    const results: CaseResult[] = [];
+    const host = { params: values(2 * K * N + 2 * N, 61), x: values(2 * R * K, 62).map(Math.tanh), dY: values(2 * R * N, 63) };
+    for (const G of [2, 1]) {
+      const P = K * N + N;
+      const [data, agent] = G === 2 ? [0, 1] : [1, 0]; // G = 1 runs agent 1's data as its agent 0
+      const buffers = {
+        params: upload(host.params.slice(data * P), 'params'),
+        x: upload(host.x.slice(data * R * K), 'x'),
+        dY: upload(host.dY.slice(data * R * N), 'dY'),
+        y: createStorageBuffer(gpu(), 'y', G * R * N * 4),
+        dX: createStorageBuffer(gpu(), 'dX', G * R * K * 4),
+        grads: createStorageBuffer(gpu(), 'grads', G * P * 4),
+      };
+      const sentinels = { y: new Float32Array(G * R * N), dX: new Float32Array(G * R * K), grads: new Float32Array(G * P) };
+      const args = { ...buffers, paramStride: P, weightOffset: 0, biasOffset: K * N, rows: R, activation: 'tanh', inputActivation: 'tanh' } as const;
+      const result = await runCase(opFor(K, N, G), args, sentinels);
+      const one = (values: Float32Array, size: number) => values.slice(agent * size, (agent + 1) * size);
+      results.push({ y: one(result.y, R * N), dX: one(result.dX, R * K), grads: one(result.grads, P) });
+      for (const b of Object.values(buffers)) b.destroy();
+    }
+    const [agent1, alone] = results;
+    for (const key of ['y', 'dX', 'grads'] as const) expect(sameBits(agent1[key], alone[key]), key).toBe(true);
+  });
 
   it('accumulate: a batch in two chunks through one command buffer adds into grads that held other values', async () => {
     const [K, N, G, R] = [64, 64, 3, 300];
