@@ -11,7 +11,7 @@
 // Y and dX are overwritten. No atomics: every sum has a fixed order, so results are bit-repeatable.
 // W and b live in the flat [G × P] params buffer at w_offset, b_offset of each agent's P; dW, db land at the
 // same offsets of grads; nothing else of params or grads is read or written. X, Y, dX, dY are [G × S × width]
-// with S = call.row_stride ≥ R rows per agent. CPU reference: src/cpu/linear.ts.
+// with S = call.row_stride rows per agent, of which a call uses rows row_offset .. row_offset + R. CPU reference: src/cpu/linear.ts.
 //
 // Tiles, measured on lavapipe (Mesa 25.0, LLVM, 8-wide SIMD): inside a loop every storage or workgroup
 // read (uniform address or not) costs a per-lane gather, ~30 vector FMAs' worth, so each lane keeps a
@@ -53,7 +53,7 @@ struct LinearCall {
   num_chunks: u32,
   num_partials: u32,      // num_chunks × the row lanes of a chunk
   w_vec4: u32,            // 1: W's rows and b start 16-byte aligned (w_offset, b_offset, P, N multiples of 4)
-  _pad: u32,
+  row_offset: u32,        // the call's first row within each agent's S rows
 }
 
 @group(0) @binding(0) var<uniform> call: LinearCall;
@@ -172,8 +172,8 @@ fn linearForward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
       }
     }
     for (var r = first; r < last; r += row_lanes) {
-      let xrow = (slot.agent * call.row_stride + r) * K;
-      let yrow = (slot.agent * call.row_stride + r) * N;
+      let xrow = (slot.agent * call.row_stride + call.row_offset + r) * K;
+      let yrow = (slot.agent * call.row_stride + call.row_offset + r) * N;
       var acc = array<vec4<f32>, 4>();
       for (var j = 0u; j < C4; j++) {
         let n = n0 + 4u * j;
@@ -248,8 +248,8 @@ fn linearBackwardInput(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_inv
       }
     }
     for (var r = first; r < last; r += row_lanes) {
-      let xrow = (slot.agent * call.row_stride + r) * K;
-      let yrow = (slot.agent * call.row_stride + r) * N;
+      let xrow = (slot.agent * call.row_stride + call.row_offset + r) * K;
+      let yrow = (slot.agent * call.row_stride + call.row_offset + r) * N;
       var acc = array<vec4<f32>, 4>();
       if (t > 0u) {
         for (var j = 0u; j < D4; j++) {
@@ -312,7 +312,7 @@ fn linearBackwardWeights(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_i
   var acc = array<array<vec4<f32>, 4>, 16>();   // acc[4 i + c][j] = dW[k0 + 4 i + c, n0 + 4 j .. + 3]
   var acc_b = array<vec4<f32>, 4>();
   for (var r = first; r < last; r += row_lanes) {
-    let row = slot.agent * call.row_stride + r;
+    let row = slot.agent * call.row_stride + call.row_offset + r;
     var xv = array<vec4<f32>, 4>();
     var g = array<vec4<f32>, 4>();
     for (var i = 0u; i < BK4; i++) { xv[i] = load_x(row * K, k0 + 4u * i); }

@@ -50,7 +50,7 @@ export interface LinearTiles {
 
 /**
  * One call site. Activation buffers are f32 [G × S × width], agent-major and row-major, with S =
- * rowStride rows per agent (default rows) of which this call uses the first `rows`.
+ * rowStride rows per agent (default rows) of which this call uses `rows` from rowOffset (default 0).
  */
 export interface LinearBuffers {
   /** [G × P] f32: W [K × N] row-major at weightOffset and b [N] at biasOffset of each agent's P. */
@@ -73,6 +73,8 @@ export interface LinearBuffers {
   rows?: number;
   /** S: rows per agent in x, y, dX, dY (default rows). */
   rowStride?: number;
+  /** The call's first row within each agent's S rows (default 0): rowOffset + rows ≤ S. */
+  rowOffset?: number;
   /** The forward's epilogue: y = act(x·W + b). Default identity. */
   activation?: LinearActivation;
   /** The activation that produced x; the backward to the input multiplies by its derivative. Default identity. */
@@ -199,7 +201,9 @@ export class LinearOp {
     const G = this.agents;
     const rows = positiveInteger('rows', b.rows ?? this.dims.rows, this.dims.rows);
     const rowStride = positiveInteger('rowStride', b.rowStride ?? rows);
-    if (rowStride < rows) throw new RangeError(`LinearOp: rowStride ${rowStride} < rows ${rows}`);
+    const rowOffset = b.rowOffset ?? 0;
+    if (!Number.isInteger(rowOffset) || rowOffset < 0) throw new RangeError(`LinearOp: rowOffset must be a non-negative integer, got ${rowOffset}`);
+    if (rowStride < rowOffset + rows) throw new RangeError(`LinearOp: rowStride ${rowStride} < rowOffset ${rowOffset} + rows ${rows}`);
     const P = positiveInteger('paramStride', b.paramStride);
     for (const [name, offset, size] of [['weightOffset', b.weightOffset, K * N], ['biasOffset', b.biasOffset, N]] as const) {
       if (!Number.isInteger(offset) || offset < 0 || offset + size > P) throw new RangeError(`LinearOp: ${name} ${offset} + ${size} exceeds paramStride ${P}`);
@@ -224,7 +228,7 @@ export class LinearOp {
       new Uint32Array([
         rows, rowStride, G, P, b.weightOffset, b.biasOffset,
         ACTIVATION_CODE[b.activation ?? 'identity'], ACTIVATION_CODE[b.inputActivation ?? 'identity'], b.accumulate ? 1 : 0,
-        tile, ceilDiv(rows, tile), chunkRows, numChunks, numPartials, aligned ? 1 : 0, 0,
+        tile, ceilDiv(rows, tile), chunkRows, numChunks, numPartials, aligned ? 1 : 0, rowOffset,
       ]);
     // The two row-tiled kernels may want different tile rows: one uniform each when they do.
     const uniforms = [createUniformBuffer(this.ctx, 'linear.call', 64)];

@@ -317,6 +317,39 @@ describe('linear layer kernels vs src/cpu/linear.ts', () => {
     for (const b of Object.values(buffers)) b.destroy();
   });
 
+  it('rowOffset: a call on rows off .. off + R of each agent reads and writes only those', async () => {
+    const [K, N, G, R, S, off] = [64, 64, 3, 70, 130, 40];
+    const layout = paramLayout(K, N, true);
+    const host: Host = { params: values(G * layout.P, 91), x: values(G * S * K, 92).map(Math.tanh), dY: values(G * S * N, 93) };
+    const buffers = {
+      params: upload(host.params, 'params'),
+      x: upload(host.x, 'x'),
+      dY: upload(host.dY, 'dY'),
+      y: createStorageBuffer(gpu(), 'y', G * S * N * 4),
+      dX: createStorageBuffer(gpu(), 'dX', G * S * K * 4),
+      grads: createStorageBuffer(gpu(), 'grads', G * layout.P * 4),
+    };
+    const sentinels = { y: new Float32Array(G * S * N).fill(SENTINEL), dX: new Float32Array(G * S * K).fill(SENTINEL), grads: new Float32Array(G * layout.P).fill(SENTINEL) };
+    const op = opFor(K, N, G);
+    const result = await runCase(op, { ...buffers, paramStride: layout.P, weightOffset: layout.weightOffset, biasOffset: layout.biasOffset, rows: R, rowStride: S, rowOffset: off, activation: 'tanh', inputActivation: 'tanh' }, sentinels);
+    // The rows the call owns, packed R per agent, are what the reference sees.
+    const rowsOf = (a: Float32Array, width: number) => Float32Array.from({ length: G * R * width }, (_, i) => a[(Math.floor(i / (R * width)) * S + off) * width + (i % (R * width))]);
+    const packed: Host = { params: host.params, x: rowsOf(host.x, K), dY: rowsOf(host.dY, N) };
+    for (let g = 0; g < G; g++) {
+      const { out, mag } = reference(packed, g, K, N, R, R, layout, 'tanh', 'tanh');
+      expect(worst(result.y.subarray((g * S + off) * N), out.y, mag.y, 1e-6)).toBeLessThanOrEqual(1e-6);
+      expect(worst(result.dX.subarray((g * S + off) * K), out.dX, mag.dX, 1e-6)).toBeLessThanOrEqual(1e-6);
+      expect(worst(result.grads.subarray(g * layout.P + layout.weightOffset), out.dW, mag.dW, 1e-5)).toBeLessThanOrEqual(1e-5);
+      expect(worst(result.grads.subarray(g * layout.P + layout.biasOffset), out.db, mag.db, 1e-5)).toBeLessThanOrEqual(1e-5);
+      for (const [name, data, width] of [['y', result.y, N], ['dX', result.dX, K]] as const) {
+        expect(data.subarray(g * S * width, (g * S + off) * width).every((v) => v === SENTINEL), `${name} rows < off untouched`).toBe(true);
+        expect(data.subarray((g * S + off + R) * width, (g + 1) * S * width).every((v) => v === SENTINEL), `${name} rows ≥ off + R untouched`).toBe(true);
+      }
+    }
+    expect(() => op.bind({ ...buffers, paramStride: layout.P, weightOffset: layout.weightOffset, biasOffset: layout.biasOffset, rows: R, rowStride: S, rowOffset: S - R + 1 })).toThrow(/rowStride 130 < rowOffset 61 \+ rows 70/);
+    for (const b of Object.values(buffers)) b.destroy();
+  });
+
   it('more than 65,535 workgroups: 16-row tiles over 1,048,593 rows fold into a 2-D grid', async () => {
     const [K, N, G, R] = [5, 3, 1, 65536 * 16 + 17];
     const layout = paramLayout(K, N, false);
