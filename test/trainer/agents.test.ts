@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/checkpoint.ts';
-import { ConfigError, validateConfig } from '../../src/config.ts';
+import { checkAgentsFit, ConfigError, packedFits, validateConfig } from '../../src/config.ts';
 import { evaluate, TrainingSession, train } from '../../src/trainer/train.ts';
 import { useGpu } from '../helpers/gpu.ts';
 
@@ -76,9 +76,12 @@ describe('G agents in the same dispatches', () => {
     expect(validateConfig({ numAgents: 2, agents: [{ seed: 3 }, { gamma: 0.9 }] }).agents).toEqual([{ seed: 3 }, { gamma: 0.9 }]);
   });
 
-  it('refuses more agents than the packed weights can hold, naming the largest count', () => {
-    expect(() => validateConfig({ numAgents: 16, hidden: 64 })).toThrow(ConfigError);
-    expect(() => validateConfig({ numAgents: 16, hidden: 64 })).toThrow(/at most 15 agents fit/);
-    expect(validateConfig({ numAgents: 15, hidden: 64 }).numAgents).toBe(15);
+  it('sends more agents than the packed weights can hold to the layered path; forcing the fused one names the largest count', () => {
+    const many = validateConfig({ numAgents: 16, hidden: 64 });
+    expect(packedFits(many)).toBe(false);
+    expect(packedFits(validateConfig({ numAgents: 15, hidden: 64 }))).toBe(true);
+    expect(() => checkAgentsFit(many)).toThrow(ConfigError);
+    expect(() => checkAgentsFit(many)).toThrow(/at most 15 agents fit/);
+    expect(() => checkAgentsFit(validateConfig({ numAgents: 15, hidden: 64 }))).not.toThrow();
   });
 });
