@@ -3,7 +3,7 @@
 // env, record the row, autoreset; after the rollout, the bootstrap values. The policy head's half
 // (sampling, the env's action type, binding 10) is layered_act_categorical.wgsl or
 // layered_act_gaussian.wgsl, one of which follows this file. Prepended: the env module, rng.wgsl,
-// env_interface.wgsl, train_params.wgsl, policy.wgsl (and policy_gaussian.wgsl for the Gaussian head).
+// env_interface.wgsl, train_params.wgsl, layered_slice.wgsl, policy.wgsl (and policy_gaussian.wgsl for the Gaussian head).
 // CPU reference: src/cpu/rollout.ts.
 //
 // Rows and buffers as rollout.wgsl (row = agent·T·N + t·N + env), plus: z_out [G × R × A] the actor's
@@ -13,7 +13,6 @@
 // after rolloutAct and filled by rolloutBootstrap. Evaluation binds its own env slots and writes
 // (return, length) to value_buf[i].
 
-@group(0) @binding(1) var<uniform> slice: Slice;
 @group(0) @binding(2) var<uniform> agents: array<AgentParams, MAX_AGENTS>;
 @group(0) @binding(3) var<storage, read_write> envs: array<EnvSlot>;
 @group(0) @binding(4) var<storage, read> z_out: array<f32>;
@@ -23,16 +22,18 @@
 @group(0) @binding(8) var<storage, read_write> stats: array<EpisodeStats>;
 @group(0) @binding(9) var<storage, read_write> row_data: array<f32>;
 
-// Output row i of z_out or v_out as a vec4; lanes beyond the width 0.
+// Invocation i's row of z_out or v_out (layered_slice.wgsl act_row) as a vec4; lanes beyond the width 0.
 fn actor_row(i: u32) -> vec4<f32> {
+  let r = act_row(i);
   var o = vec4<f32>(0.0);
-  for (var k = 0u; k < num_actions; k++) { o[k] = z_out[i * num_actions + k]; }
+  for (var k = 0u; k < num_actions; k++) { o[k] = z_out[r * num_actions + k]; }
   return o;
 }
 
 fn critic_row(i: u32) -> vec4<f32> {
+  let r = act_row(i);
   var o = vec4<f32>(0.0);
-  for (var k = 0u; k < value_outputs; k++) { o[k] = v_out[i * value_outputs + k]; }
+  for (var k = 0u; k < value_outputs; k++) { o[k] = v_out[r * value_outputs + k]; }
   return o;
 }
 

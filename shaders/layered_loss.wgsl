@@ -2,7 +2,7 @@
 // actor (logits, or a Gaussian policy's means) and of the critic, the gradients the layers' backward
 // starts from, and each row's loss terms. Two entry points (each binds only what it reads, within
 // WebGPU's 8 storage buffers per stage): policyLoss (z → dz) and valueLoss (v → dv). Prepended: the env
-// module, rng.wgsl, env_interface.wgsl, train_params.wgsl, policy.wgsl, policy_gaussian.wgsl. CPU
+// module, rng.wgsl, env_interface.wgsl, train_params.wgsl, layered_slice.wgsl, policy.wgsl, policy_gaussian.wgsl. CPU
 // reference: src/cpu/losses.ts (categorical), src/cpu/gaussian.ts (Gaussian), composed in src/cpu/update.ts.
 //
 //   loss = −mean_w(Â log π(a|s)) + vf_coef mean_w((V − R)²) − ent_coef mean_w(H)   (W = the weight sum)
@@ -10,7 +10,7 @@
 //   Gaussian:    dμ_d = (w/W)(−Â)(a_d − μ_d)/σ_d²;  dlog σ_d = (w/W)(−Â((a_d − μ_d)²/σ_d² − 1) − ent_coef)
 //   dV = (w/W) 2 vf_coef (V − R) (for a Q-critic in the taken action's column)
 // Â normalized with the moments of advantages.wgsl when the agent asks. Rows of the chunk: i < G·R,
-// agent i / R, rollout row agent·T·N + slice.first + i % R.
+// agent i / R, rollout row agent·T·N + slice.first + i % R; in z, v, dz, dv row act_row(i), in row_terms i.
 // Buffers: targets, metrics, z_out [G×R×A], v_out [G×R×V], step_info read; row_aux read: step_info for
 // the categorical head (the action), row_data for the Gaussian one (its unclipped actions, f32 bits);
 // net_params read (log_std); dz [G×R×A], dv [G×R×V] overwritten; row_terms [G×R×C] (C = 4, + A for the
@@ -20,7 +20,6 @@
 override gaussian_policy: u32 = 0u;
 override off_log_std: u32 = 0u;
 
-@group(0) @binding(1) var<uniform> slice: Slice;
 @group(0) @binding(2) var<uniform> agents: array<AgentParams, MAX_AGENTS>;
 @group(0) @binding(3) var<storage, read> targets: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> metrics: array<f32>;
@@ -50,7 +49,7 @@ fn policyLoss(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   let hp = agents[agent];
   let tg = targets[row];
   var z = vec4<f32>(0.0);
-  for (var k = 0u; k < num_actions; k++) { z[k] = z_out[i * num_actions + k]; }
+  for (var k = 0u; k < num_actions; k++) { z[k] = z_out[act_row(i) * num_actions + k]; }
   var dzr = vec4<f32>(0.0);
   var terms = vec2<f32>(0.0);   // (−Â log π, entropy), unweighted
   var dlog_std = vec4<f32>(0.0);
@@ -83,7 +82,7 @@ fn policyLoss(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
     }
     terms *= tg.z;
   }
-  for (var k = 0u; k < num_actions; k++) { dz[i * num_actions + k] = dzr[k]; }
+  for (var k = 0u; k < num_actions; k++) { dz[act_row(i) * num_actions + k] = dzr[k]; }
   let c = term_columns();
   row_terms[i * c] = terms.x;
   row_terms[i * c + 2u] = terms.y;
@@ -102,7 +101,7 @@ fn valueLoss(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
   let row = chunk_row(i);
   let tg = targets[row];
   var v = vec4<f32>(0.0);
-  for (var k = 0u; k < value_outputs; k++) { v[k] = v_out[i * value_outputs + k]; }
+  for (var k = 0u; k < value_outputs; k++) { v[k] = v_out[act_row(i) * value_outputs + k]; }
   var dvr = vec4<f32>(0.0);
   var squared_error = 0.0;
   if (tg.z > 0.0) {
@@ -111,6 +110,6 @@ fn valueLoss(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
     dvr[column] = row_scale(agent, tg) * 2.0 * agents[agent].vf_coef * err;
     squared_error = tg.z * err * err;
   }
-  for (var k = 0u; k < value_outputs; k++) { dv[i * value_outputs + k] = dvr[k]; }
+  for (var k = 0u; k < value_outputs; k++) { dv[act_row(i) * value_outputs + k] = dvr[k]; }
   row_terms[i * term_columns() + 1u] = squared_error;
 }

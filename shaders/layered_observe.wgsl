@@ -1,7 +1,7 @@
 // The network's input rows for the layered path (networks of any depth, either policy head): each row
 // the observation normalized by the agent's frozen running statistics, O floats, agent-major [G × R × O],
 // what linear.wgsl's first layer reads. Prepended: the env module, rng.wgsl, env_interface.wgsl,
-// train_params.wgsl, normalize_apply.wgsl. CPU reference: src/cpu/rollout.ts (networkInputs, the rollout's input).
+// train_params.wgsl, layered_slice.wgsl, normalize_apply.wgsl. CPU reference: src/cpu/rollout.ts (networkInputs, the rollout's input).
 //
 //   observeEnvs       rows = envs slice.first .. + slice.rows of every agent: s_t of each env; with
 //                     slice.store_obs also its raw observation as row t of the rollout
@@ -13,7 +13,6 @@
 // x_in [G × R × O] f32 overwritten; row_data read (train_params.wgsl: the final observations);
 // value_buf [G×T×N] (value, bootstrap, reward, discounted return) read-write.
 
-@group(0) @binding(1) var<uniform> slice: Slice;
 @group(0) @binding(2) var<storage, read> envs: array<EnvSlot>;
 @group(0) @binding(3) var<storage, read_write> obs_buf: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> norm_stats: array<vec4<f32>>;
@@ -39,7 +38,7 @@ fn observeEnvs(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     let row = agent * rows_per_agent() + slice.t * n + env;
     for (var k = 0u; k < OBS_VEC4S; k++) { obs_buf[row * OBS_VEC4S + k] = raw[k]; }
   }
-  write_input(i, agent, raw);
+  write_input(act_row(i), agent, raw);
 }
 
 @compute @workgroup_size(workgroup_size)
@@ -51,7 +50,7 @@ fn prepareRows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   let row = agent * rows_per_agent() + slice.first + i % slice.rows;
   var raw: Obs;
   for (var k = 0u; k < OBS_VEC4S; k++) { raw[k] = obs_buf[row * OBS_VEC4S + k]; }
-  write_input(i, agent, raw);
+  write_input(act_row(i), agent, raw);
 }
 
 @compute @workgroup_size(workgroup_size)
@@ -70,7 +69,7 @@ fn prepareFinal(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     }
     raw[k] = v;
   }
-  write_input(i, agent, raw);
+  write_input(act_row(i), agent, raw);
 }
 
 @compute @workgroup_size(workgroup_size)

@@ -3,7 +3,7 @@
 // ones adding (slice.first == 0 marks the first). finishLosses, once per update: the loss metrics
 // (sums / W) and a Gaussian policy's log_std gradient (the sum of its per-row parts: no layer carries
 // it). addRows: a shared trunk's gradient, the actor's part plus the critic's, for the layer below.
-// Prepended: the env module, rng.wgsl, env_interface.wgsl, train_params.wgsl.
+// Prepended: the env module, rng.wgsl, env_interface.wgsl, train_params.wgsl, layered_slice.wgsl.
 // Buffers: row_terms [G × R × C] read; term_sums [G × C] read-write; metrics read-write (M_POLICY_LOSS,
 // M_VALUE_LOSS, M_ENTROPY written); grads [G × P] read-write (the log_std slot written); d_trunk
 // [G × R × add_width] read-write, d_other the same shape read.
@@ -13,7 +13,6 @@ override off_log_std: u32 = 0u;
 override gaussian_policy: u32 = 0u;
 override add_width: u32 = 1u;
 
-@group(0) @binding(1) var<uniform> slice: Slice;
 @group(0) @binding(2) var<storage, read> row_terms: array<f32>;
 @group(0) @binding(3) var<storage, read_write> term_sums: array<f32>;
 @group(0) @binding(4) var<storage, read_write> metrics: array<f32>;
@@ -63,6 +62,8 @@ fn finishLosses(@builtin(global_invocation_id) gid: vec3<u32>) {
 fn addRows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
            @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat_index(wid, lid, nwg);
-  if (i >= num_agents * slice.rows * add_width) { return; }
-  d_trunk[i] += d_other[i];
+  let per_agent = slice.rows * add_width;
+  if (i >= num_agents * per_agent) { return; }
+  let at = ((i / per_agent) * slice.stride + slice.offset) * add_width + i % per_agent;
+  d_trunk[at] += d_other[at];
 }

@@ -109,16 +109,6 @@ struct AgentParams {
   _pad2: u32,
 }
 
-// The layered path's per-dispatch parameters: one record per (rollout step, chunk of envs) and per chunk
-// of rows, all written once into one buffer and bound at a dynamic offset (the dispatches of one submit
-// cannot see different values of one buffer written between them).
-struct Slice {
-  t: u32,          // the rollout (or evaluation) step
-  first: u32,      // the chunk's first env (rollout, evaluation) or first row of each agent's T·N (update)
-  rows: u32,       // R: envs or rows of this chunk, per agent
-  store_obs: u32,  // 1: observeEnvs also stores the raw observation as row t of the rollout
-}
-
 // The layered path's row data: [G × final_slots × O] the raw final observations of episodes truncated
 // (not terminated) during the rollout, env e's j-th one in slot e·K + j (j = t / max_episode_steps: an
 // env truncates at most once per max_episode_steps steps; K = ⌈T / max_episode_steps⌉, final_slots = N·K);

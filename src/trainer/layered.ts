@@ -31,8 +31,8 @@ import type { GpuContext } from '../platform/gpu-context.ts';
 
 /** Bytes of per-row activations, gradients and loss terms the layered path keeps at most. */
 const ROW_BUDGET_BYTES = 256 * 2 ** 20;
-/** Bytes of one Slice record (train_params.wgsl). */
-const SLICE_BYTES = 16;
+/** Bytes of one Slice record (layered_slice.wgsl). */
+const SLICE_BYTES = 32;
 
 /** The trainer's buffers the layered path reads and writes (GpuTrainer owns them). */
 export interface LayeredBuffers {
@@ -74,6 +74,15 @@ interface Chunk {
   first: number;
   rows: number;
 }
+
+/** One call's rows in the activation buffers: `rows` per agent from `offset`, of `stride` per agent. */
+interface Rows {
+  rows: number;
+  stride: number;
+  offset: number;
+}
+
+const compact = (rows: number): Rows => ({ rows, stride: rows, offset: 0 });
 
 function chunks(total: number, size: number): Chunk[] {
   const out: Chunk[] = [];
@@ -136,7 +145,7 @@ export function layeredKernelSpecs(config: TrainConfig, layout: ParamLayout, env
   const shape = netShapeOf(config, env);
   const gaussian = shape.policy === 'gaussian';
   const envParts: ShaderPart[] = [envModulePart(env), 'rng', 'env_interface'];
-  const base = ['train_params', 'policy'];
+  const base = ['train_params', 'layered_slice', 'policy'];
   const box = env.actionSpace.type === 'Box' ? env.actionSpace : null;
   const bounds: Record<string, number> = {};
   for (let d = 0; d < 4; d++) {
@@ -158,7 +167,7 @@ export function layeredKernelSpecs(config: TrainConfig, layout: ParamLayout, env
   });
   const envC = envConstants(env);
   return {
-    observe: kernel('observe', ['train_params', 'normalize_apply', 'layered_observe'], ['uniform', D, R, S, R, S, R, S], ['observeEnvs', 'prepareRows', 'prepareFinal', 'normalizeRewards'], envC),
+    observe: kernel('observe', ['train_params', 'layered_slice', 'normalize_apply', 'layered_observe'], ['uniform', D, R, S, R, S, R, S], ['observeEnvs', 'prepareRows', 'prepareFinal', 'normalizeRewards'], envC),
     act: kernel(
       'act',
       [...base, ...(gaussian ? ['policy_gaussian', 'layered_act', 'layered_act_gaussian'] : ['layered_act', 'layered_act_categorical'])],
@@ -174,18 +183,25 @@ export function layeredKernelSpecs(config: TrainConfig, layout: ParamLayout, env
       gaussian_policy: gaussian ? 1 : 0,
       off_log_std: offLogStd,
     }),
-    reduce: kernel('reduce', ['train_params', 'layered_reduce'], ['uniform', D, R, S, S, S], ['sumRows', 'finishLosses'], {
+    reduce: kernel('reduce', ['train_params', 'layered_slice', 'layered_reduce'], ['uniform', D, R, S, S, S], ['sumRows', 'finishLosses'], {
       term_columns: termColumnsOf(shape),
       gaussian_policy: gaussian ? 1 : 0,
       off_log_std: offLogStd,
     }),
-    add: kernel('add', ['train_params', 'layered_reduce'], ['uniform', D, null, null, null, null, S, R], ['addRows'], { add_width: addWidth }),
+    add: kernel('add', ['train_params', 'layered_slice', 'layered_reduce'], ['uniform', D, null, null, null, null, S, R], ['addRows'], { add_width: addWidth }),
   };
 }
 
 export class LayeredNetwork {
-  /** Rows of one call at most (the update's chunk of rows; envs per chunk of a rollout step: min(N, this)). */
+  /** Rows per agent in the activation buffers: one call's at most, or (kept) the rollout's and one more step's. */
   readonly rowCapacity: number;
+  /**
+   * Whether the rollout's activations are kept for the update (when T·N rows and one more step's fit the
+   * budget): the rollout's step t writes rows t·N of each agent's S = T·N + max(N, final slots), and the
+   * update goes straight to the loss and the backward. Otherwise the update recomputes them chunk by chunk.
+   */
+  readonly keepsActivations: boolean;
+
   readonly gaussian: boolean;
   private readonly kernels: Record<LayeredKernelName, Kernel>;
   private readonly groups: Record<LayeredKernelName, GPUBindGroup>;
@@ -199,6 +215,8 @@ export class LayeredNetwork {
   private readonly trunkJoin: { width: number } | null;
   private readonly slices: GPUBuffer;
   private readonly sliceOffsets = new Map<string, number>();
+  /** The activation rows of each slice's calls. */
+  private readonly callRows = new Map<string, Rows>();
   private readonly sliceStride: number;
   private readonly envChunks: Chunk[];
   private readonly rowChunks: Chunk[];
@@ -228,14 +246,17 @@ export class LayeredNetwork {
     const { obsSize: O, numActions: A, valueOutputs: V } = shape;
     this.gaussian = shape.policy === 'gaussian';
     const totalRows = t * n;
-    this.rowCapacity = Math.min(layeredRowCapacity(ctx.device, shape, layout, g, totalRows), maxRows ?? Infinity);
-    if (this.rowCapacity < 1) {
+    this.finalSlots = finalSlotsOf(config, env);
+    const kept = totalRows + Math.max(n, this.finalSlots);
+    const capacity = Math.min(layeredRowCapacity(ctx.device, shape, layout, g, kept), maxRows ?? Infinity);
+    if (capacity < 1) {
       throw new RangeError(`the network's activations for ${g} agent(s) do not fit this adapter's buffers (maxStorageBufferBindingSize ${ctx.device.limits.maxStorageBufferBindingSize} bytes): use fewer agents or narrower layers`);
     }
-    const cap = this.rowCapacity;
+    this.keepsActivations = capacity >= kept;
+    const cap = this.keepsActivations ? kept : Math.min(capacity, totalRows);
+    this.rowCapacity = cap;
     this.envChunks = chunks(n, Math.min(n, cap));
     this.rowChunks = chunks(totalRows, cap);
-    this.finalSlots = finalSlotsOf(config, env);
     this.finalChunks = chunks(this.finalSlots, cap);
     this.termColumns = termColumnsOf(shape);
     const { widest } = layeredRowFloats(shape, layout);
@@ -325,11 +346,15 @@ export class LayeredNetwork {
     // THE SLICES: every (step, chunk of envs) of the rollout and every chunk of rows, written once.
     this.sliceStride = Math.max(SLICE_BYTES, ctx.device.limits.minUniformBufferOffsetAlignment);
     const records: [string, number[]][] = [];
+    const record = (key: string, step: number, c: Chunk, storeObs: boolean, at: Rows) => {
+      records.push([key, [step, c.first, c.rows, storeObs ? 1 : 0, at.stride, at.offset, 0, 0]]);
+      this.callRows.set(key, at);
+    };
     for (let step = 0; step <= t; step++) {
-      for (const c of this.envChunks) records.push([`step:${step}:${c.first}`, [step, c.first, c.rows, step < t ? 1 : 0]]);
+      for (const c of this.envChunks) record(`step:${step}:${c.first}`, step, c, step < t, this.keepsActivations ? { rows: c.rows, stride: cap, offset: step * n } : compact(c.rows));
     }
-    for (const c of this.rowChunks) records.push([`rows:${c.first}`, [0, c.first, c.rows, 0]]);
-    for (const c of this.finalChunks) records.push([`finals:${c.first}`, [0, c.first, c.rows, 0]]);
+    for (const c of this.rowChunks) record(`rows:${c.first}`, 0, c, false, this.keepsActivations ? { rows: c.rows, stride: cap, offset: 0 } : compact(c.rows));
+    for (const c of this.finalChunks) record(`finals:${c.first}`, 0, c, false, this.keepsActivations ? { rows: c.rows, stride: cap, offset: totalRows } : compact(c.rows));
     this.slices = this.sliceBuffer('slices', records, this.sliceOffsets);
     // No final observation yet: every slot's step −1.
     const finalsAt = g * (this.finalSlots * O + totalRows * A);
@@ -368,13 +393,13 @@ export class LayeredNetwork {
     return [at];
   }
 
-  /** The op binding of a layer for `rows` rows: the forward, or the backward with its gradient buffers. */
-  private binding(layer: Layer, rows: number, backward?: { dY: GPUBuffer; dX: GPUBuffer | null; accumulate: boolean }): LinearBinding {
-    const key = `${layer.name}:${rows}:${backward ? `${backward.dY.label}:${backward.dX?.label}:${backward.accumulate}` : 'fwd'}`;
+  /** The op binding of a layer for some rows: the forward, or the backward with its gradient buffers. */
+  private binding(layer: Layer, at: Rows, backward?: { dY: GPUBuffer; dX: GPUBuffer | null; accumulate: boolean }): LinearBinding {
+    const key = `${layer.name}:${at.rows}:${at.stride}:${at.offset}:${backward ? `${backward.dY.label}:${backward.dX?.label}:${backward.accumulate}` : 'fwd'}`;
     let binding = this.bindings.get(key);
     if (!binding) {
       const { slots } = layer;
-      const common = { params: this.b.params, paramStride: this.layout.total, weightOffset: slots.weight.offset, biasOffset: slots.bias.offset, x: layer.x, rows };
+      const common = { params: this.b.params, paramStride: this.layout.total, weightOffset: slots.weight.offset, biasOffset: slots.bias.offset, x: layer.x, rows: at.rows, rowStride: at.stride, rowOffset: at.offset };
       const spec: LinearBuffers = backward
         ? { ...common, grads: this.b.grads, dY: backward.dY, ...(backward.dX ? { dX: backward.dX } : {}), inputActivation: layer.inputActivation, accumulate: backward.accumulate }
         : { ...common, y: layer.y, activation: layer.activation };
@@ -383,8 +408,14 @@ export class LayeredNetwork {
     return binding;
   }
 
-  private forward(pass: GPUComputePassEncoder, layers: Layer[], rows: number): void {
-    for (const layer of layers) layer.op.encodeForward(pass, this.binding(layer, rows));
+  private forward(pass: GPUComputePassEncoder, layers: Layer[], at: Rows): void {
+    for (const layer of layers) layer.op.encodeForward(pass, this.binding(layer, at));
+  }
+
+  private rowsOf(sliceKey: string): Rows {
+    const at = this.callRows.get(sliceKey);
+    if (!at) throw new Error(`layered: no slice ${sliceKey}`);
+    return at;
   }
 
   private run(pass: GPUComputePassEncoder, kernel: keyof LayeredNetwork['kernels'], entry: string, invocations: number, sliceKey: string): void {
@@ -404,16 +435,16 @@ export class LayeredNetwork {
       for (const c of this.envChunks) {
         const key = `step:${step}:${c.first}`;
         this.run(pass, 'observe', 'observeEnvs', g * c.rows, key);
-        this.forward(pass, this.actorLayers, c.rows);
-        this.forward(pass, this.criticLayers, c.rows);
+        this.forward(pass, this.actorLayers, this.rowsOf(key));
+        this.forward(pass, this.criticLayers, this.rowsOf(key));
         this.run(pass, 'act', step < t ? 'rolloutAct' : 'rolloutLast', g * c.rows, key);
       }
     }
     for (const c of this.finalChunks) {
       const key = `finals:${c.first}`;
       this.run(pass, 'observe', 'prepareFinal', g * c.rows, key);
-      this.forward(pass, this.actorLayers, c.rows);
-      this.forward(pass, this.criticLayers, c.rows);
+      this.forward(pass, this.actorLayers, this.rowsOf(key));
+      this.forward(pass, this.criticLayers, this.rowsOf(key));
       this.run(pass, 'act', 'rolloutBootstrap', g * c.rows, key);
     }
     if (this.config.normalizeRewards) this.run(pass, 'observe', 'normalizeRewards', g * t * this.config.numEnvs, 'rows:0');
@@ -424,16 +455,20 @@ export class LayeredNetwork {
     const g = this.config.numAgents;
     for (const [index, c] of this.rowChunks.entries()) {
       const key = `rows:${c.first}`;
-      this.run(pass, 'observe', 'prepareRows', g * c.rows, key);
-      this.forward(pass, this.actorLayers, c.rows);
-      this.forward(pass, this.criticLayers, c.rows);
+      const at = this.rowsOf(key);
+      // The rollout's activations, when kept, are this update's: the same parameters, the same inputs.
+      if (!this.keepsActivations) {
+        this.run(pass, 'observe', 'prepareRows', g * c.rows, key);
+        this.forward(pass, this.actorLayers, at);
+        this.forward(pass, this.criticLayers, at);
+      }
       this.run(pass, 'policyLoss', 'policyLoss', g * c.rows, key);
       this.run(pass, 'valueLoss', 'valueLoss', g * c.rows, key);
       dispatchGroups(pass, this.kernels.reduce, 'sumRows', this.groups.reduce, this.termColumns, g, this.offset(key));
       const accumulate = index > 0;
       for (const [s, step] of this.backwardSteps.entries()) {
         const { op } = step.layer;
-        const binding = this.binding(step.layer, c.rows, { dY: step.dY, dX: step.dX, accumulate });
+        const binding = this.binding(step.layer, at, { dY: step.dY, dX: step.dX, accumulate });
         op.encodeBackwardWeights(pass, binding);
         if (step.dX) op.encodeBackwardInput(pass, binding);
         // Shared trunk: after the actor head (the step after the critic head), the critic's part joins.
@@ -466,7 +501,7 @@ export class LayeredNetwork {
       for (const [i, c] of run.chunks.entries()) {
         const offsets = [(step * run.chunks.length + i) * this.sliceStride];
         dispatch(pass, this.ctx, this.kernels.observe, 'observeEnvs', run.observe, g * c.rows, offsets);
-        this.forward(pass, this.actorLayers, c.rows);
+        this.forward(pass, this.actorLayers, compact(c.rows));
         dispatch(pass, this.ctx, this.kernels.act, 'evaluateAct', act, g * c.rows, offsets);
       }
     }
@@ -482,7 +517,7 @@ export class LayeredNetwork {
       const evalChunks = chunks(numEpisodes, Math.min(numEpisodes, this.rowCapacity));
       const records: [string, number[]][] = [];
       for (let step = 0; step < this.env.maxEpisodeSteps; step++) {
-        for (const c of evalChunks) records.push([`${step}:${c.first}`, [step, c.first, c.rows, 0]]);
+        for (const c of evalChunks) records.push([`${step}:${c.first}`, [step, c.first, c.rows, 0, c.rows, 0, 0, 0]]);
       }
       const slices = this.sliceBuffer('evalSlices', records, new Map());
       const b = this.b;

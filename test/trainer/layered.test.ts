@@ -95,7 +95,14 @@ const CASES: LayeredCase[] = [
 
 describe('the layered path, update 0: GPU vs CPU reference, tensor by tensor', () => {
   for (const c of CASES) {
-    it(c.name, () => checkUpdateZero(gpu(), c, (config) => new GpuTrainer(gpu(), config, { path: 'layered', maxRows: c.maxRows, tiles: c.tiles })));
+    it(c.name, () =>
+      checkUpdateZero(gpu(), c, (config) => {
+        const trainer = new GpuTrainer(gpu(), config, { path: 'layered', maxRows: c.maxRows, tiles: c.tiles });
+        // Without a row limit the rollout's activations are kept and the update skips its forward; in chunks
+        // they are recomputed: both ways are checked here.
+        expect(trainer.layered?.keepsActivations).toBe(c.maxRows === undefined);
+        return trainer;
+      }));
   }
 });
 
