@@ -1,7 +1,7 @@
 // The layered path's sums over rows. sumRows: each column of row_terms summed over a chunk's rows in a
 // fixed tree order (bit-repeatable, no atomics) into term_sums, the first chunk overwriting and the later
-// ones adding (slice.first == 0 marks the first). finishLosses, once per update: the loss metrics
-// (sums / W) and a Gaussian policy's log_std gradient (the sum of its per-row parts: no layer carries
+// ones adding (slice.chunk == 0 marks the first). finishLosses, once per update: the loss metrics
+// (sums / W; PPO's per minibatch) and a Gaussian policy's log_std gradient (the sum of its per-row parts: no layer carries
 // it). addRows: a shared trunk's gradient, the actor's part plus the critic's, for the layer below.
 // Prepended: the env module, rng.wgsl, env_interface.wgsl, train_params.wgsl, layered_slice.wgsl.
 // Buffers: row_terms [G × R × C] read; term_sums [G × C] read-write; metrics read-write (M_POLICY_LOSS,
@@ -39,22 +39,31 @@ fn sumRows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) 
   }
   if (lid == 0u) {
     let at = agent * term_columns + column;
-    if (slice.first == 0u) { term_sums[at] = red[0]; } else { term_sums[at] += red[0]; }
+    if (slice.chunk == 0u) { term_sums[at] = red[0]; } else { term_sums[at] += red[0]; }
   }
 }
 
-// One invocation per agent.
+// One invocation per agent. PPO: once per minibatch; an agent the target KL stopped keeps the metrics of
+// its last minibatch run (as CleanRL logs them), and the clip fractions add up for their mean.
 @compute @workgroup_size(64)
 fn finishLosses(@builtin(global_invocation_id) gid: vec3<u32>) {
   let agent = gid.x;
   if (agent >= num_agents) { return; }
+  let ppo = algo == ALGO_PPO;
+  if (ppo && metrics[metric(agent, M_KL_STOPPED)] != 0.0) { return; }
   let base = agent * term_columns;
   let w = max(metrics[metric(agent, M_WEIGHT_SUM)], 1.0);
   metrics[metric(agent, M_POLICY_LOSS)] = term_sums[base] / w;
   metrics[metric(agent, M_VALUE_LOSS)] = term_sums[base + 1u] / w;
   metrics[metric(agent, M_ENTROPY)] = term_sums[base + 2u] / w;
+  if (ppo) {
+    metrics[metric(agent, M_APPROX_KL)] = term_sums[base + 3u] / w;
+    metrics[metric(agent, M_CLIP_FRACTION_SUM)] += term_sums[base + 4u] / w;
+    metrics[metric(agent, M_MINIBATCHES)] += 1.0;
+  }
+  let log_std_column = select(4u, 5u, ppo);
   if (gaussian_policy == 1u) {
-    for (var d = 0u; d < num_actions; d++) { grads[agent * num_params + off_log_std + d] = term_sums[base + 4u + d]; }
+    for (var d = 0u; d < num_actions; d++) { grads[agent * num_params + off_log_std + d] = term_sums[base + log_std_column + d]; }
   }
 }
 

@@ -4,13 +4,14 @@
 // different values of one buffer written between them). Prepended: train_params.wgsl.
 
 struct Slice {
-  t: u32,          // the rollout (or evaluation) step
-  first: u32,      // the chunk's first env (rollout, evaluation), row of each agent's T·N (update), or final slot
+  t: u32,          // the rollout (or evaluation) step; a PPO minibatch's epoch
+  first: u32,      // the chunk's first env (rollout, evaluation), row of each agent's T·N (update), final slot,
+                   // or position in a PPO epoch's shuffled order
   rows: u32,       // R: envs, rows or slots of this chunk, per agent
   store_obs: u32,  // 1: observeEnvs also stores the raw observation as row t of the rollout
   stride: u32,     // S: rows per agent in the activation buffers (x_in, the layers' outputs, z, v, dz, dv)
   offset: u32,     // the chunk's first row there: t·N for a rollout step when the rollout's activations are kept
-  _pad0: u32,
+  chunk: u32,      // the chunk's index in its group (the update's rows, or a PPO minibatch): 0 overwrites sums
   _pad1: u32,
 }
 

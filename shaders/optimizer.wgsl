@@ -41,6 +41,17 @@ fn reduceGradients(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
   }
 }
 
+// 1 − βᵗ from 1 − β (exact in f32, unlike β = 0.999), to f32 rounding: PyTorch's bias corrections in f64
+// give the same f32 step. ln β = log1p(−ε) and 1 − eˣ = −expm1(x) by their series where they would cancel.
+fn one_minus_pow(one_minus_beta: f32, t: f32) -> f32 {
+  let e = one_minus_beta;
+  var log_beta = log(1.0 - e);
+  if (e < 0.01) { log_beta = -e * (1.0 + e * (0.5 + e * (1.0 / 3.0 + e * 0.25))); }
+  let x = t * log_beta;
+  if (x > -0.1) { return -x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0 + x / 720.0))))); }
+  return 1.0 - exp(x);
+}
+
 const NORM_THREADS: u32 = 256u;
 var<workgroup> red: array<vec2<f32>, NORM_THREADS>;
 
@@ -60,6 +71,8 @@ fn gradNorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
     workgroupBarrier();
   }
   if (lid.x == 0u) {
+    // PPO: an agent whose target KL stopped this update takes no more steps (CleanRL breaks its epoch loop).
+    if (algo == ALGO_PPO && metrics[metric(agent, M_KL_STOPPED)] != 0.0) { return; }
     let norm = sqrt(red[0].x);
     var flag = 0u;
     if (is_nonfinite(metrics[metric(agent, M_POLICY_LOSS)]) || is_nonfinite(metrics[metric(agent, M_VALUE_LOSS)]) ||
@@ -75,6 +88,21 @@ fn gradNorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
     if (flag != 0u && metrics[metric(agent, M_FIRST_NONFINITE_UPDATE)] == 0.0) {
       metrics[metric(agent, M_FIRST_NONFINITE_UPDATE)] = f32(train.update + 1u);
     }
+    if (algo == ALGO_PPO) {
+      // PPO steps several times per update, fewer when the target KL stops it: Adam's t counts on the GPU
+      // (a skipped non-finite step counts, as for the other algorithms) and the bias corrections follow it.
+      let t = metrics[metric(agent, M_ADAM_STEPS)] + 1.0;
+      metrics[metric(agent, M_ADAM_STEPS)] = t;
+      let hp = agents[agent];
+      var step_size = hp.step_size;
+      var bc2_sqrt = 1.0;
+      if (train.optimizer == 0u) {
+        step_size = hp.step_size / one_minus_pow(hp.one_minus_beta1, t);
+        bc2_sqrt = sqrt(one_minus_pow(hp.one_minus_beta2, t));
+      }
+      metrics[metric(agent, M_STEP_SIZE)] = step_size;
+      metrics[metric(agent, M_BIAS_CORRECTION2_SQRT)] = bc2_sqrt;
+    }
   }
 }
 
@@ -85,18 +113,25 @@ fn optimizerStep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
   if (p >= num_agents * num_params) { return; }
   let agent = p / num_params;
   if (metrics[metric(agent, M_NONFINITE)] != 0.0) { return; }
+  if (algo == ALGO_PPO && metrics[metric(agent, M_KL_STOPPED)] != 0.0) { return; }
   let g = grads[p] * metrics[metric(agent, M_CLIP_SCALE)];
   let hp = agents[agent];
+  var step_size = hp.step_size;
+  var bc2_sqrt = hp.bias_correction2_sqrt;
+  if (algo == ALGO_PPO) {
+    step_size = metrics[metric(agent, M_STEP_SIZE)];
+    bc2_sqrt = metrics[metric(agent, M_BIAS_CORRECTION2_SQRT)];
+  }
   if (train.optimizer == 0u) {
     let m = opt_m[p] + hp.one_minus_beta1 * (g - opt_m[p]);
     let v = opt_v[p] * hp.beta2 + hp.one_minus_beta2 * g * g;
     opt_m[p] = m;
     opt_v[p] = v;
-    net_params[p] -= hp.step_size * (m / (sqrt(v) / hp.bias_correction2_sqrt + hp.eps));
+    net_params[p] -= step_size * (m / (sqrt(v) / bc2_sqrt + hp.eps));
   } else {
     let v = opt_v[p] * hp.beta2 + hp.one_minus_beta2 * g * g;
     opt_v[p] = v;
-    net_params[p] -= hp.step_size * (g / (sqrt(v) + hp.eps));
+    net_params[p] -= step_size * (g / (sqrt(v) + hp.eps));
   }
 }
 

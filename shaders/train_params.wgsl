@@ -9,7 +9,7 @@ override hidden_size: u32 = 64u;
 override num_actions: u32 = 2u;     // A <= 4: a categorical policy over the env's Discrete(A)
 override value_outputs: u32 = 1u;   // 1: V(s); A: Q(s, ·)
 override activation: u32 = 0u;      // 0: ReLU, 1: tanh
-override algo: u32 = 0u;            // 0: a2c, 1: reinforce, 2: qac, 3: tdac
+override algo: u32 = 0u;            // 0: a2c, 1: reinforce, 2: qac, 3: tdac, 4: ppo
 override off_actor_w1: u32 = 0u;
 override off_actor_b1: u32 = 0u;
 override off_actor_w2: u32 = 0u;
@@ -51,6 +51,7 @@ const ALGO_A2C: u32 = 0u;
 const ALGO_REINFORCE: u32 = 1u;
 const ALGO_QAC: u32 = 2u;
 const ALGO_TDAC: u32 = 3u;
+const ALGO_PPO: u32 = 4u;          // advantages as a2c (GAE)
 
 // metrics[] slots (f32; the flag is stored as a float 0/1/2/…)
 const M_WEIGHT_SUM: u32 = 0u;       // rows that carry a loss (all but REINFORCE's unfinished episodes)
@@ -64,7 +65,18 @@ const M_GRAD_NORM: u32 = 7u;
 const M_NONFINITE: u32 = 8u;        // 0 ok; 1 loss, 2 gradients, 4 parameters (bits): the update was skipped
 const M_CLIP_SCALE: u32 = 9u;
 const M_FIRST_NONFINITE_UPDATE: u32 = 10u;  // 1 + the first update whose step was skipped; 0 if none (sticky)
-const NUM_METRICS: u32 = 16u;
+// PPO (layered_ppo.wgsl): the last minibatch's approximate KL, the sum of the minibatches' clip fractions and
+// their count, the epochs run, 1 once the target KL stopped this update, Adam's step count (kept across
+// updates: a stopped update takes fewer steps) and this step's bias-corrected step size and √(1 − β2ᵗ).
+const M_APPROX_KL: u32 = 11u;
+const M_CLIP_FRACTION_SUM: u32 = 12u;
+const M_MINIBATCHES: u32 = 13u;
+const M_EPOCHS: u32 = 14u;
+const M_KL_STOPPED: u32 = 15u;
+const M_ADAM_STEPS: u32 = 16u;
+const M_STEP_SIZE: u32 = 17u;
+const M_BIAS_CORRECTION2_SQRT: u32 = 18u;
+const NUM_METRICS: u32 = 24u;
 
 // SB3's VecNormalize constants: epsilon under the square root, and the clip of normalized values.
 const NORM_EPS: f32 = 1e-8;
@@ -98,14 +110,14 @@ struct AgentParams {
   gamma: f32,
   gae_lambda: f32,
   max_grad_norm: f32,     // <= 0: no clipping
-  step_size: f32,         // Adam: lr / (1 - beta1^t); RMSprop: lr (the agent's schedule at this update)
+  step_size: f32,         // Adam: lr / (1 - beta1^t); RMSprop and PPO: lr (the agent's schedule at this update)
   bias_correction2_sqrt: f32,
   beta2: f32,             // RMSprop: alpha
   eps: f32,
   one_minus_beta1: f32,   // 1 - beta1 rounded once, as PyTorch's Python float
   one_minus_beta2: f32,
-  _pad0: u32,
-  _pad1: u32,
+  clip_coef: f32,         // PPO: the ratio's clip range [1 − c, 1 + c], and the value's around the rollout's
+  target_kl: f32,         // PPO: stop the update's epochs past this approximate KL; <= 0: never
   _pad2: u32,
 }
 

@@ -40,6 +40,8 @@ export interface Checkpoint {
   params: Float32Array;
   optM: Float32Array;
   optV: Float32Array;
+  /** PPO: each agent's Adam step count [G] (`optimizer.steps`); absent for the other algorithms. */
+  adamSteps?: Float32Array;
   /** [G·N × (S + 4)] u32: the trainer's env slots, for an exact resume; may be absent (policy only). */
   envSlots: Uint32Array | null;
   /**
@@ -136,6 +138,7 @@ export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
   }
   tensors.push({ name: 'optimizer.m', dtype: 'F32', shape: [g * layout.total], bytes: bytesOf(ckpt.optM) });
   tensors.push({ name: 'optimizer.v', dtype: 'F32', shape: [g * layout.total], bytes: bytesOf(ckpt.optV) });
+  if (ckpt.adamSteps) tensors.push({ name: 'optimizer.steps', dtype: 'F32', shape: [g], bytes: bytesOf(ckpt.adamSteps) });
   const spec = envSpec(ckpt.config.env);
   const words = slotWords(spec);
   if (ckpt.envSlots) tensors.push({ name: 'env.slots', dtype: 'U32', shape: [ckpt.envSlots.length / words, words], bytes: bytesOf(ckpt.envSlots) });
@@ -268,6 +271,8 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   }
   const optM = tensor('optimizer.m', 'F32', [g * layout.total]) as Float32Array;
   const optV = tensor('optimizer.v', 'F32', [g * layout.total]) as Float32Array;
+  const adamSteps = header['optimizer.steps'] ? (tensor('optimizer.steps', 'F32', [g]) as Float32Array) : null;
+  if (adamSteps && !adamSteps.every((s) => Number.isInteger(s) && s >= 0)) fail('optimizer.steps holds a step count that is not a whole number');
   const spec = envSpec(config.env);
   const words = slotWords(spec);
   const envSlots = header['env.slots'] ? (tensor('env.slots', 'U32', [g * config.numEnvs, words]) as Uint32Array) : null;
@@ -288,7 +293,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
       normStats[base + 2 * ov4 + 1] = part('ret_rms.var', 1)[0];
     }
   }
-  return { config, update, envSteps, params, optM, optV, envSlots, normStats, recentReturns, ...(solvedAtStep ? { solvedAtStep } : {}) };
+  return { config, update, envSteps, params, optM, optV, ...(adamSteps ? { adamSteps } : {}), envSlots, normStats, recentReturns, ...(solvedAtStep ? { solvedAtStep } : {}) };
 }
 
 /**
@@ -310,6 +315,7 @@ export function agentCheckpoint(ckpt: Checkpoint, agent: number): Checkpoint {
     params: part(ckpt.params, p),
     optM: part(ckpt.optM, p),
     optV: part(ckpt.optV, p),
+    ...(ckpt.adamSteps ? { adamSteps: ckpt.adamSteps.slice(agent, agent + 1) } : {}),
     envSlots: ckpt.envSlots ? part(ckpt.envSlots, config.numEnvs * slotWords(spec)) : null,
     normStats: ckpt.normStats ? part(ckpt.normStats, normStatsLength(spec.observationSize)) : null,
     recentReturns: [ckpt.recentReturns[agent] ?? []],

@@ -7,7 +7,7 @@ import { BUILTIN_ENV_IDS, envIds, envSpec } from './envs/registry.ts';
 import type { EnvSpec } from './envs/types.ts';
 import type { NetShape } from './model/layout.ts';
 
-export type Algo = 'a2c' | 'reinforce' | 'qac' | 'tdac';
+export type Algo = 'a2c' | 'reinforce' | 'qac' | 'tdac' | 'ppo';
 export type OptimizerName = 'adam' | 'rmsprop';
 
 export interface TrainConfig {
@@ -37,6 +37,16 @@ export interface TrainConfig {
   vfCoef: number;
   maxGradNorm: number;
   normalizeAdvantage: boolean;
+  /** PPO (CleanRL's ppo.py): passes over the rollout per update. */
+  updateEpochs: number;
+  /** PPO: minibatches per epoch; T·N must be a multiple. */
+  numMinibatches: number;
+  /** PPO: the surrogate's ratio clipped to [1 − clipCoef, 1 + clipCoef]. */
+  clipCoef: number;
+  /** PPO: the value loss clipped around the rollout's values as well. */
+  clipVloss: boolean;
+  /** PPO: stop the update's epochs once the approximate KL of an epoch's last minibatch exceeds this; null: never. */
+  targetKl: number | null;
   normalizeObservations: boolean;
   normalizeRewards: boolean;
   adamBeta1: number;
@@ -67,6 +77,8 @@ export const AGENT_FIELDS = [
   'vfCoef',
   'maxGradNorm',
   'normalizeAdvantage',
+  'clipCoef',
+  'targetKl',
   'adamBeta1',
   'adamBeta2',
   'rmspropAlpha',
@@ -113,9 +125,9 @@ export const CONFIG_SCHEMA: { [K in ConfigField]: FieldSpec } = {
   },
   algo: {
     kind: 'choice',
-    choices: ['a2c', 'reinforce', 'qac', 'tdac'],
+    choices: ['a2c', 'reinforce', 'qac', 'tdac', 'ppo'],
     default: 'a2c',
-    doc: 'a2c: n-step/GAE advantage; reinforce: Monte-Carlo return minus V(s); qac: Q(s,a) critic (SARSA); tdac: one-step TD error',
+    doc: 'a2c: n-step/GAE advantage; reinforce: Monte-Carlo return minus V(s); qac: Q(s,a) critic (SARSA); tdac: one-step TD error; ppo: clipped surrogate over epochs of shuffled minibatches (CleanRL)',
   },
   seed: { kind: 'int', min: 0, max: 0xffffffff, default: 1, doc: 'seeds initialisation, resets and action sampling' },
   numEnvs: { kind: 'int', min: 1, default: 16, doc: 'N: environments stepped in parallel on the GPU' },
@@ -162,7 +174,12 @@ export const CONFIG_SCHEMA: { [K in ConfigField]: FieldSpec } = {
   entCoef: { kind: 'float', min: 0, default: 0.0, doc: 'entropy bonus coefficient (subtracted from the loss)' },
   vfCoef: { kind: 'float', min: 0, default: 0.5, doc: 'value loss coefficient' },
   maxGradNorm: { kind: 'float', min: 0, default: 0.5, doc: 'clip the global gradient norm to this (0: no clipping)' },
-  normalizeAdvantage: { kind: 'bool', default: true, doc: 'normalize advantages over the batch (mean 0, std 1)' },
+  normalizeAdvantage: { kind: 'bool', default: true, doc: 'normalize advantages over the batch (mean 0, std 1); ppo: over each minibatch' },
+  updateEpochs: { kind: 'int', min: 1, max: 1000, default: 4, doc: 'ppo: passes over the rollout per update' },
+  numMinibatches: { kind: 'int', min: 1, max: 65536, default: 4, doc: 'ppo: minibatches per epoch (must divide num-envs × n-steps), shuffled on the GPU' },
+  clipCoef: { kind: 'float', min: 0, default: 0.2, doc: 'ppo: clip the probability ratio to [1 − c, 1 + c]' },
+  clipVloss: { kind: 'bool', default: true, doc: "ppo: clip the value loss around the rollout's values too" },
+  targetKl: { kind: 'optionalFloat', default: null, doc: "ppo: stop an update's epochs once the approximate KL exceeds this (default: never)" },
   normalizeObservations: {
     kind: 'bool',
     default: false,
@@ -187,6 +204,8 @@ export const CONFIG_SCHEMA: { [K in ConfigField]: FieldSpec } = {
  */
 export const ALGO_DEFAULTS: Partial<Record<Algo, Partial<TrainConfig>>> = {
   reinforce: { nSteps: 64 },
+  // CleanRL's ppo.py on CartPole: 128-step rollouts, 4 epochs of 4 minibatches, lr 2.5e-4 annealed, entropy 0.01.
+  ppo: { nSteps: 128, learningRate: 2.5e-4, lrSchedule: 'linear', entCoef: 0.01, totalSteps: 500_000 },
 };
 
 /**
@@ -301,7 +320,25 @@ export function validateConfig(partial: Partial<Record<keyof TrainConfig, unknow
   }
   // (Agents whose packed weights overflow the fused kernels' buffer take the layered path: no check here.)
   checkTrainable(config);
+  checkPpo(config);
   return config;
+}
+
+/** PPO's settings that no single field can check: the minibatches split the batch, a KL target is positive. */
+export function checkPpo(config: Pick<TrainConfig, 'algo' | 'numEnvs' | 'nSteps' | 'numMinibatches' | 'targetKl' | 'agents'>): void {
+  const targets = [config.targetKl, ...(config.agents ?? []).map((a) => a.targetKl)];
+  for (const kl of targets) {
+    if (kl !== null && kl !== undefined && !(kl > 0)) throw new ConfigError(`--target-kl must be > 0 (or none); got ${kl}`);
+  }
+  if (config.algo !== 'ppo') return;
+  const batch = config.numEnvs * config.nSteps;
+  if (batch % config.numMinibatches !== 0) {
+    const divisors = [];
+    for (let d = 1; d <= Math.min(batch, 64); d++) if (batch % d === 0) divisors.push(d);
+    throw new ConfigError(
+      `--num-minibatches ${config.numMinibatches} does not divide the batch of --num-envs ${config.numEnvs} × --n-steps ${config.nSteps} = ${batch} rows (divisors up to 64: ${divisors.join(', ')})`,
+    );
+  }
 }
 
 /** Checks per-agent settings: an array of objects of AGENT_FIELDS, each value valid for its field. */
@@ -373,7 +410,7 @@ export function checkTrainable(
       throw new ConfigError(`--env ${config.env} has a Box action of shape [${space.shape}]; the Gaussian policy holds at most ${MAX_BOX_DIMENSIONS} dimensions (its means ride in one vec4)`);
     }
     if (config.algo === 'qac') {
-      throw new ConfigError(`--algo qac learns Q(s, a) for each of a Discrete env's actions; --env ${config.env} has continuous (Box) actions: use a2c, reinforce or tdac`);
+      throw new ConfigError(`--algo qac learns Q(s, a) for each of a Discrete env's actions; --env ${config.env} has continuous (Box) actions: use a2c, ppo, reinforce or tdac`);
     }
   } else if (space.n > MAX_DISCRETE_ACTIONS) {
     throw new ConfigError(`--env ${config.env} has Discrete(${space.n}) actions; the categorical policy holds at most ${MAX_DISCRETE_ACTIONS} (its logits ride in one vec4)`);

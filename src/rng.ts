@@ -12,6 +12,8 @@ export const RNG_STREAM_EVAL_ACTION = 0x500;
  * 0x700…0x707 for D ≤ 4 (0x600 is src/sweep.ts's RNG_STREAM_SWEEP).
  */
 export const RNG_STREAM_GAUSSIAN = 0x700;
+/** + 4·epoch + round: the Feistel rounds of PPO's minibatch shuffle (src/cpu/ppo.ts, shaders/ppo_shuffle.wgsl); 0x1000…0x1F9F for updateEpochs ≤ 1000. */
+export const RNG_STREAM_PPO_SHUFFLE = 0x1000;
 
 export function rngMix(xIn: number): number {
   let x = xIn >>> 0;

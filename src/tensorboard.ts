@@ -147,6 +147,8 @@ export const TENSORBOARD_SCALARS: readonly { tag: string; meaning: string }[] = 
   { tag: 'train/entropy_loss', meaning: 'minus the mean policy entropy (SB3 logs −entropy under this name)' },
   { tag: 'train/explained_variance', meaning: '1 − Var(returns − values) / Var(returns)' },
   { tag: 'train/grad_norm', meaning: 'global L2 norm of the gradient before clipping (ours: SB3 does not log it)' },
+  { tag: 'train/approx_kl', meaning: 'PPO: approximate KL mean((ρ − 1) − log ρ) of the last minibatch (SB3, CleanRL)' },
+  { tag: 'train/clip_fraction', meaning: 'PPO: mean fraction of rows whose ratio ρ left [1 − clip, 1 + clip], over the minibatches run' },
   { tag: 'time/fps', meaning: 'env steps per second, all agents together, over a recent window (SB3: since start)' },
 ];
 
@@ -182,6 +184,7 @@ export class Sb3Scalars {
       'train/entropy_loss': -metrics.entropy,
       'train/explained_variance': metrics.explainedVariance,
       'train/grad_norm': metrics.gradNorm,
+      ...(metrics.approxKl !== undefined ? { 'train/approx_kl': metrics.approxKl, 'train/clip_fraction': metrics.clipFraction! } : {}),
       'time/fps': metrics.sps,
     };
   }

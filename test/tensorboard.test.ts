@@ -290,8 +290,11 @@ describe('Sb3Scalars', () => {
     expect(sb3.of(report({ episodesFinished: 100, episodicLength: 40, agents }))['rollout/ep_len_mean']).toBe(25);
   });
 
-  it('lists every tag it writes for the README', () => {
-    const written = Object.keys(new Sb3Scalars().of(report({ episodesFinished: 1, episodicLength: 9 })));
+  it('lists every tag it writes for the README (PPO adds approx_kl and clip_fraction)', () => {
+    const written = Object.keys(new Sb3Scalars().of(report({ episodesFinished: 1, episodicLength: 9, approxKl: 0.01, clipFraction: 0.1 })));
     expect(TENSORBOARD_SCALARS.map((s) => s.tag).sort()).toEqual(written.sort());
+    const a2c = Object.keys(new Sb3Scalars().of(report({ episodesFinished: 1, episodicLength: 9 })));
+    expect(a2c).not.toContain('train/approx_kl');
+    expect(written.filter((tag) => !a2c.includes(tag)).sort()).toEqual(['train/approx_kl', 'train/clip_fraction']);
   });
 });

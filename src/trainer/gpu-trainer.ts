@@ -13,7 +13,7 @@
  * against the env interface (shaders/env_interface.wgsl): the env's module is the first part of each.
  */
 import { initParams } from '../cpu/init.ts';
-import { agentConfig, agentSeed, checkAgentsFit, checkTrainable, packedFits, netShapeOf, packedLayout, PACKED_WEIGHT_ROWS, type TrainConfig } from '../config.ts';
+import { agentConfig, agentSeed, checkAgentsFit, checkPpo, checkTrainable, packedFits, netShapeOf, packedLayout, PACKED_WEIGHT_ROWS, type TrainConfig } from '../config.ts';
 import { learningRateAt } from '../cpu/update.ts';
 import { envSpec } from '../envs/registry.ts';
 import { slotWords, type EnvSpec } from '../envs/types.ts';
@@ -30,7 +30,7 @@ import type { LinearTiles } from '../ops/linear.ts';
 export const UPDATE_PHASES = ['rollout', 'advantages', 'moments', 'backward', 'reduce', 'norm', 'optimizer', 'pack', 'normalize'] as const;
 export type Phase = (typeof UPDATE_PHASES)[number];
 
-export const ALGO_IDS = { a2c: 0, reinforce: 1, qac: 2, tdac: 3 } as const;
+export const ALGO_IDS = { a2c: 0, reinforce: 1, qac: 2, tdac: 3, ppo: 4 } as const;
 export const METRIC_SLOTS = {
   weightSum: 0,
   advantageMean: 1,
@@ -43,8 +43,14 @@ export const METRIC_SLOTS = {
   nonFinite: 8,
   clipScale: 9,
   firstNonFiniteUpdate: 10,
+  approxKl: 11,
+  clipFractionSum: 12,
+  minibatches: 13,
+  epochs: 14,
+  klStopped: 15,
+  adamSteps: 16,
 } as const;
-export const NUM_METRICS = 16;
+export const NUM_METRICS = 24;
 export const STATS_RING = 256;
 export const STATS_BYTES = 16 + STATS_RING * 4;
 const UNIFORM_BYTES = 48;
@@ -225,6 +231,8 @@ export class GpuTrainer {
   readonly backwardGroups: number;
   /** Which kernels run the network (fusedApplies decides unless a test or benchmark forces one). */
   readonly path: NetworkPath;
+  /** PPO: several optimizer steps per update, scheduled by the layered path. */
+  readonly ppo: boolean;
   /** The layered path's scheduler; null on the fused path. */
   readonly layered: LayeredNetwork | null;
   /** Words of one env slot (the env's state, then its counters). */
@@ -254,10 +262,13 @@ export class GpuTrainer {
     if (tooBig) throw new RangeError(tooBig);
     this.shape = netShapeOf(config, this.env);
     this.layout = paramLayout(this.shape);
-    // The fused kernels where they apply and their packed weights fit; the layered path for the rest.
-    this.path = options.path ?? (fusedApplies(this.shape) && packedFits(config) ? 'fused' : 'layered');
+    checkPpo(config);
+    // The fused kernels where they apply and their packed weights fit; the layered path for the rest (and PPO).
+    this.ppo = config.algo === 'ppo';
+    this.path = options.path ?? (fusedApplies(this.shape) && packedFits(config) && !this.ppo ? 'fused' : 'layered');
     if (this.path === 'fused') {
       if (!fusedApplies(this.shape)) throw new RangeError('the fused kernels train one hidden layer of equal width and a categorical head; this network takes the layered path');
+      if (this.ppo) throw new RangeError('PPO runs on the layered path (its minibatch epochs are not fused)');
       checkAgentsFit(config);
     }
     const fused = this.path === 'fused';
@@ -373,14 +384,21 @@ export class GpuTrainer {
   }
 
   /** Parameters and optimizer state from the host; the packed copy of the weights follows. */
-  loadState(state: { params: Float32Array; optM: Float32Array; optV: Float32Array }): void {
+  loadState(state: { params: Float32Array; optM: Float32Array; optV: Float32Array; adamSteps?: Float32Array }): void {
     const q = this.ctx.device.queue;
+    state.adamSteps?.forEach((steps, agent) => q.writeBuffer(this.buffers.metrics, (agent * NUM_METRICS + METRIC_SLOTS.adamSteps) * 4, new Float32Array([steps])));
     q.writeBuffer(this.buffers.params, 0, state.params as Float32Array<ArrayBuffer>);
     q.writeBuffer(this.buffers.optM, 0, state.optM as Float32Array<ArrayBuffer>);
     q.writeBuffer(this.buffers.optV, 0, state.optV as Float32Array<ArrayBuffer>);
     const encoder = this.ctx.device.createCommandEncoder({ label: 'trainer.pack' });
     this.encodePhases(encoder, ['pack']);
     this.ctx.device.queue.submit([encoder.finish()]);
+  }
+
+  /** PPO: each agent's Adam step count (optimizer.wgsl keeps it in the metrics). */
+  async readAdamSteps(): Promise<Float32Array> {
+    const metrics = new Float32Array(await readBuffer(this.ctx, this.buffers.metrics, this.config.numAgents * NUM_METRICS * 4));
+    return Float32Array.from({ length: this.config.numAgents }, (_, a) => metrics[a * NUM_METRICS + METRIC_SLOTS.adamSteps]);
   }
 
   /** Agent a's learning rate at update `update` (0-based) under its schedule. */
@@ -423,12 +441,15 @@ export class GpuTrainer {
       af32[o + 4] = h.gamma;
       af32[o + 5] = h.gaeLambda;
       af32[o + 6] = h.maxGradNorm;
-      af32[o + 7] = adam ? lr / (1 - h.adamBeta1 ** step) : lr;
-      af32[o + 8] = adam ? Math.sqrt(1 - h.adamBeta2 ** step) : 1;
+      // PPO's Adam counts its steps on the GPU (optimizer.wgsl gradNorm): the step size is lr there.
+      af32[o + 7] = adam && !this.ppo ? lr / (1 - h.adamBeta1 ** step) : lr;
+      af32[o + 8] = adam && !this.ppo ? Math.sqrt(1 - h.adamBeta2 ** step) : 1;
       af32[o + 9] = adam ? h.adamBeta2 : h.rmspropAlpha;
       af32[o + 10] = h.optimizerEps;
       af32[o + 11] = 1 - h.adamBeta1;
       af32[o + 12] = 1 - (adam ? h.adamBeta2 : h.rmspropAlpha);
+      af32[o + 13] = h.clipCoef;
+      af32[o + 14] = h.targetKl ?? 0;
     }
     this.ctx.device.queue.writeBuffer(this.buffers.agents, 0, this.agentData, 0, c.numAgents * AGENT_PARAM_WORDS * 4);
   }
@@ -463,18 +484,21 @@ export class GpuTrainer {
           break;
         // UPDATE NETWORK
         case 'backward':
-          if (layered) layered.encodeGradients(pass);
+          // PPO: every epoch, minibatch and optimizer step of the update (the three phases below are in it).
+          if (this.ppo) layered!.encodePpoUpdate(pass, () => this.encodeOptimizerStep(pass));
+          else if (layered) layered.encodeGradients(pass);
           else dispatchGroups(pass, k.backward, 'actorCriticBackward', g.backward, this.backwardGroups, agents);
           break;
         case 'reduce':
+          if (this.ppo) break;
           if (layered) layered.encodeFinishLosses(pass);
           else dispatch(pass, ctx, k.optimizer, 'reduceGradients', g.optimizer, agents * (this.layout.total + 3));
           break;
         case 'norm':
-          dispatchGroups(pass, k.optimizer, 'gradNorm', g.optimizer, agents);
+          if (!this.ppo) dispatchGroups(pass, k.optimizer, 'gradNorm', g.optimizer, agents);
           break;
         case 'optimizer':
-          dispatch(pass, ctx, k.optimizer, 'optimizerStep', g.optimizer, agents * this.layout.total);
+          if (!this.ppo) dispatch(pass, ctx, k.optimizer, 'optimizerStep', g.optimizer, agents * this.layout.total);
           break;
         case 'pack':
           // The layered path reads the weights where the optimizer leaves them.
@@ -487,6 +511,14 @@ export class GpuTrainer {
       }
     }
     pass.end();
+  }
+
+  /** Global-norm clipping, the non-finite guard and one optimizer step of every agent. */
+  private encodeOptimizerStep(pass: GPUComputePassEncoder): void {
+    const k = this.kernels as Record<KernelName, Kernel>;
+    const g = this.groups as Record<KernelName, GPUBindGroup>;
+    dispatchGroups(pass, k.optimizer, 'gradNorm', g.optimizer, this.config.numAgents);
+    dispatch(pass, this.ctx, k.optimizer, 'optimizerStep', g.optimizer, this.config.numAgents * this.layout.total);
   }
 
   /** Encodes only the rollout (the policy acts, envs step, episodes are counted): watching a policy. */

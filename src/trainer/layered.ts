@@ -129,11 +129,19 @@ export function finalSlotsOf(config: Pick<TrainConfig, 'numEnvs' | 'nSteps'>, en
   return config.numEnvs * Math.ceil(config.nSteps / env.maxEpisodeSteps);
 }
 
-type LayeredKernelName = 'observe' | 'act' | 'policyLoss' | 'valueLoss' | 'reduce' | 'add';
+type LayeredKernelName = 'observe' | 'act' | 'policyLoss' | 'valueLoss' | 'reduce' | 'add' | 'ppo';
 
-/** Loss terms per row: policy loss, value loss, entropy, weight, then (Gaussian) each log_std gradient. */
-function termColumnsOf(shape: NetShape): number {
-  return 4 + (shape.policy === 'gaussian' ? shape.numActions : 0);
+/**
+ * Loss terms per row: policy loss, value loss, entropy, approximate KL (PPO; 0 otherwise), PPO's clipped
+ * indicator, then (Gaussian) each log_std gradient.
+ */
+function termColumnsOf(shape: NetShape, algo: TrainConfig['algo']): number {
+  return 4 + (algo === 'ppo' ? 1 : 0) + (shape.policy === 'gaussian' ? shape.numActions : 0);
+}
+
+/** PPO's minibatch rows per agent: T·N / numMinibatches. */
+export function minibatchRowsOf(config: Pick<TrainConfig, 'numEnvs' | 'nSteps' | 'numMinibatches'>): number {
+  return (config.numEnvs * config.nSteps) / config.numMinibatches;
 }
 
 /**
@@ -141,7 +149,12 @@ function termColumnsOf(shape: NetShape): number {
  * what LayeredNetwork compiles, and what test/platform/naga.test.ts compiles under a second WebGPU
  * implementation. `trainConstants`: the constants every trainer kernel shares (gpu-trainer.ts trainConstantsOf).
  */
-export function layeredKernelSpecs(config: TrainConfig, layout: ParamLayout, env: EnvSpec, trainConstants: Record<string, number>): Record<LayeredKernelName, KernelSpec> {
+export function layeredKernelSpecs(
+  config: TrainConfig,
+  layout: ParamLayout,
+  env: EnvSpec,
+  trainConstants: Record<string, number>,
+): Record<Exclude<LayeredKernelName, 'ppo'>, KernelSpec> & { ppo?: KernelSpec } {
   const shape = netShapeOf(config, env);
   const gaussian = shape.policy === 'gaussian';
   const envParts: ShaderPart[] = [envModulePart(env), 'rng', 'env_interface'];
@@ -166,8 +179,16 @@ export function layeredKernelSpecs(config: TrainConfig, layout: ParamLayout, env
     constants: { ...trainConstants, final_slots: finalSlotsOf(config, env), ...constants },
   });
   const envC = envConstants(env);
+  const ppo = config.algo === 'ppo';
+  const head = { gaussian_policy: gaussian ? 1 : 0, off_log_std: offLogStd };
   return {
-    observe: kernel('observe', ['train_params', 'layered_slice', 'normalize_apply', 'layered_observe'], ['uniform', D, R, S, R, S, R, S], ['observeEnvs', 'prepareRows', 'prepareFinal', 'normalizeRewards'], envC),
+    observe: kernel(
+      'observe',
+      ['train_params', 'layered_slice', 'ppo_shuffle', 'normalize_apply', 'layered_observe'],
+      ['uniform', D, R, S, R, S, R, S, 'uniform'],
+      ['observeEnvs', 'prepareRows', 'prepareFinal', 'normalizeRewards', ...(ppo ? ['prepareMinibatch'] : [])],
+      envC,
+    ),
     act: kernel(
       'act',
       [...base, ...(gaussian ? ['policy_gaussian', 'layered_act', 'layered_act_gaussian'] : ['layered_act', 'layered_act_categorical'])],
@@ -175,16 +196,16 @@ export function layeredKernelSpecs(config: TrainConfig, layout: ParamLayout, env
       ['resetEnvs', 'rolloutAct', 'rolloutBootstrap', 'rolloutLast', 'evaluateAct'],
       { ...envC, ...(gaussian ? { ...bounds, off_log_std: offLogStd } : {}) },
     ),
-    policyLoss: kernel('policyLoss', [...base, 'policy_gaussian', 'layered_loss'], ['uniform', D, 'uniform', R, R, R, null, R, null, R, S, null, S], ['policyLoss'], {
-      gaussian_policy: gaussian ? 1 : 0,
-      off_log_std: offLogStd,
+    policyLoss: kernel('policyLoss', [...base, 'ppo_shuffle', 'policy_gaussian', 'layered_loss'], ['uniform', D, 'uniform', R, R, R, null, R, null, R, S, null, S], ['policyLoss'], head),
+    valueLoss: kernel('valueLoss', [...base, 'ppo_shuffle', 'policy_gaussian', 'layered_loss'], ['uniform', D, 'uniform', R, R, null, R, null, R, null, null, S, S, R], ['valueLoss'], {
+      ...head,
+      clip_vloss: config.clipVloss ? 1 : 0,
     }),
-    valueLoss: kernel('valueLoss', [...base, 'policy_gaussian', 'layered_loss'], ['uniform', D, 'uniform', R, R, null, R, null, R, null, null, S, S], ['valueLoss'], {
-      gaussian_policy: gaussian ? 1 : 0,
-      off_log_std: offLogStd,
-    }),
+    ...(ppo
+      ? { ppo: kernel('ppo', [...base, 'ppo_shuffle', 'policy_gaussian', 'layered_ppo'], ['uniform', D, 'uniform', S, S, R, R, R], ['ppoBegin', 'oldLogProb', 'minibatchMoments', 'ppoEpochEnd'], head) }
+      : {}),
     reduce: kernel('reduce', ['train_params', 'layered_slice', 'layered_reduce'], ['uniform', D, R, S, S, S], ['sumRows', 'finishLosses'], {
-      term_columns: termColumnsOf(shape),
+      term_columns: termColumnsOf(shape, config.algo),
       gaussian_policy: gaussian ? 1 : 0,
       off_log_std: offLogStd,
     }),
@@ -203,8 +224,10 @@ export class LayeredNetwork {
   readonly keepsActivations: boolean;
 
   readonly gaussian: boolean;
-  private readonly kernels: Record<LayeredKernelName, Kernel>;
-  private readonly groups: Record<LayeredKernelName, GPUBindGroup>;
+  private readonly kernels: Record<Exclude<LayeredKernelName, 'ppo'>, Kernel> & { ppo?: Kernel };
+  private readonly groups: Record<Exclude<LayeredKernelName, 'ppo'>, GPUBindGroup> & { ppo?: GPUBindGroup };
+  /** PPO: each minibatch's chunks of rows (minibatchRowsOf rows per agent, at most rowCapacity a call). */
+  private readonly minibatchChunks: Chunk[];
   private readonly owned: GPUBuffer[] = [];
   private readonly ops = new Map<string, LinearOp>();
   private readonly bindings = new Map<string, LinearBinding>();
@@ -258,7 +281,8 @@ export class LayeredNetwork {
     this.envChunks = chunks(n, Math.min(n, cap));
     this.rowChunks = chunks(totalRows, cap);
     this.finalChunks = chunks(this.finalSlots, cap);
-    this.termColumns = termColumnsOf(shape);
+    this.termColumns = termColumnsOf(shape, config.algo);
+    this.minibatchChunks = config.algo === 'ppo' ? chunks(minibatchRowsOf(config), Math.min(cap, minibatchRowsOf(config))) : [];
     const { widest } = layeredRowFloats(shape, layout);
     const storage = (label: string, floats: number) => {
       const buffer = createStorageBuffer(ctx, `layered.${label}`, Math.max(4, floats) * 4);
@@ -341,19 +365,31 @@ export class LayeredNetwork {
       valueLoss: createKernel(ctx, specs.valueLoss),
       reduce: createKernel(ctx, specs.reduce),
       add: createKernel(ctx, specs.add),
+      ...(specs.ppo ? { ppo: createKernel(ctx, specs.ppo) } : {}),
     };
 
     // THE SLICES: every (step, chunk of envs) of the rollout and every chunk of rows, written once.
     this.sliceStride = Math.max(SLICE_BYTES, ctx.device.limits.minUniformBufferOffsetAlignment);
     const records: [string, number[]][] = [];
-    const record = (key: string, step: number, c: Chunk, storeObs: boolean, at: Rows) => {
-      records.push([key, [step, c.first, c.rows, storeObs ? 1 : 0, at.stride, at.offset, 0, 0]]);
+    const record = (key: string, step: number, c: Chunk, storeObs: boolean, at: Rows, chunk = 0) => {
+      records.push([key, [step, c.first, c.rows, storeObs ? 1 : 0, at.stride, at.offset, chunk, 0]]);
       this.callRows.set(key, at);
     };
     for (let step = 0; step <= t; step++) {
       for (const c of this.envChunks) record(`step:${step}:${c.first}`, step, c, step < t, this.keepsActivations ? { rows: c.rows, stride: cap, offset: step * n } : compact(c.rows));
     }
-    for (const c of this.rowChunks) record(`rows:${c.first}`, 0, c, false, this.keepsActivations ? { rows: c.rows, stride: cap, offset: 0 } : compact(c.rows));
+    for (const [i, c] of this.rowChunks.entries()) record(`rows:${c.first}`, 0, c, false, this.keepsActivations ? { rows: c.rows, stride: cap, offset: 0 } : compact(c.rows), i);
+    // PPO: per epoch and minibatch, the whole minibatch (its moments) and its chunks, at positions of the
+    // epoch's shuffled order; their activations are recomputed (the parameters change every minibatch).
+    if (config.algo === 'ppo') {
+      const m = minibatchRowsOf(config);
+      for (let epoch = 0; epoch < config.updateEpochs; epoch++) {
+        for (let mb = 0; mb < config.numMinibatches; mb++) {
+          record(`minibatch:${epoch}:${mb}`, epoch, { first: mb * m, rows: m }, false, compact(m));
+          for (const [i, c] of this.minibatchChunks.entries()) record(`minibatch:${epoch}:${mb}:${c.first}`, epoch, { first: mb * m + c.first, rows: c.rows }, false, compact(c.rows), i);
+        }
+      }
+    }
     for (const c of this.finalChunks) record(`finals:${c.first}`, 0, c, false, this.keepsActivations ? { rows: c.rows, stride: cap, offset: totalRows } : compact(c.rows));
     this.slices = this.sliceBuffer('slices', records, this.sliceOffsets);
     // No final observation yet: every slot's step −1.
@@ -364,12 +400,13 @@ export class LayeredNetwork {
     const k = this.kernels;
     const bf = this.buf;
     this.groups = {
-      observe: bindGroup(ctx, k.observe, 'layered.observe', [b.uniform, slice, b.envs, b.obs, b.norm, bf.xIn, bf.rowData, b.values]),
+      observe: bindGroup(ctx, k.observe, 'layered.observe', [b.uniform, slice, b.envs, b.obs, b.norm, bf.xIn, bf.rowData, b.values, b.agents]),
       act: bindGroup(ctx, k.act, 'layered.act', [b.uniform, slice, b.agents, b.envs, bf.z, bf.v, b.stepInfo, b.values, b.stats, bf.rowData, this.gaussian ? b.params : b.logits]),
       policyLoss: bindGroup(ctx, k.policyLoss, 'layered.policyLoss', [b.uniform, slice, b.agents, b.targets, b.metrics, bf.z, null, this.gaussian ? bf.rowData : b.stepInfo, null, b.params, bf.dz, null, bf.rowTerms]),
-      valueLoss: bindGroup(ctx, k.valueLoss, 'layered.valueLoss', [b.uniform, slice, b.agents, b.targets, b.metrics, null, bf.v, null, b.stepInfo, null, null, bf.dv, bf.rowTerms]),
+      valueLoss: bindGroup(ctx, k.valueLoss, 'layered.valueLoss', [b.uniform, slice, b.agents, b.targets, b.metrics, null, bf.v, null, b.stepInfo, null, null, bf.dv, bf.rowTerms, b.values]),
       reduce: bindGroup(ctx, k.reduce, 'layered.reduce', [b.uniform, slice, bf.rowTerms, bf.termSums, b.metrics, b.grads]),
       add: bindGroup(ctx, k.add, 'layered.add', [b.uniform, slice, null, null, null, null, bf.dA, bf.dC]),
+      ...(k.ppo ? { ppo: bindGroup(ctx, k.ppo, 'layered.ppo', [b.uniform, slice, b.agents, b.targets, b.metrics, bf.z, this.gaussian ? bf.rowData : b.stepInfo, b.params]) } : {}),
     };
   }
 
@@ -418,8 +455,11 @@ export class LayeredNetwork {
     return at;
   }
 
-  private run(pass: GPUComputePassEncoder, kernel: keyof LayeredNetwork['kernels'], entry: string, invocations: number, sliceKey: string): void {
-    dispatch(pass, this.ctx, this.kernels[kernel], entry, this.groups[kernel], invocations, this.offset(sliceKey));
+  private run(pass: GPUComputePassEncoder, kernel: LayeredKernelName, entry: string, invocations: number, sliceKey: string): void {
+    const k = this.kernels[kernel];
+    const group = this.groups[kernel];
+    if (!k || !group) throw new Error(`layered: no ${kernel} kernel for this config`);
+    dispatch(pass, this.ctx, k, entry, group, invocations, this.offset(sliceKey));
   }
 
   /** Every env of the trainer at episode 0 of its agent's seed. */
@@ -455,31 +495,73 @@ export class LayeredNetwork {
     const g = this.config.numAgents;
     for (const [index, c] of this.rowChunks.entries()) {
       const key = `rows:${c.first}`;
-      const at = this.rowsOf(key);
       // The rollout's activations, when kept, are this update's: the same parameters, the same inputs.
-      if (!this.keepsActivations) {
-        this.run(pass, 'observe', 'prepareRows', g * c.rows, key);
-        this.forward(pass, this.actorLayers, at);
-        this.forward(pass, this.criticLayers, at);
-      }
-      this.run(pass, 'policyLoss', 'policyLoss', g * c.rows, key);
-      this.run(pass, 'valueLoss', 'valueLoss', g * c.rows, key);
-      dispatchGroups(pass, this.kernels.reduce, 'sumRows', this.groups.reduce, this.termColumns, g, this.offset(key));
-      const accumulate = index > 0;
-      for (const [s, step] of this.backwardSteps.entries()) {
-        const { op } = step.layer;
-        const binding = this.binding(step.layer, at, { dY: step.dY, dX: step.dX, accumulate });
-        op.encodeBackwardWeights(pass, binding);
-        if (step.dX) op.encodeBackwardInput(pass, binding);
-        // Shared trunk: after the actor head (the step after the critic head), the critic's part joins.
-        if (this.trunkJoin && s === 1) this.run(pass, 'add', 'addRows', g * c.rows * this.trunkJoin.width, key);
-      }
+      if (!this.keepsActivations) this.run(pass, 'observe', 'prepareRows', g * c.rows, key);
+      this.encodeLossAndBackward(pass, key, index > 0, !this.keepsActivations);
+    }
+  }
+
+  /**
+   * One chunk of rows whose network inputs are in place: the forward (unless the rollout's activations are
+   * kept), the loss heads, their sums and the backward, the weight gradients added to the earlier chunks'
+   * when `accumulate`.
+   */
+  private encodeLossAndBackward(pass: GPUComputePassEncoder, key: string, accumulate: boolean, forward = true): void {
+    const g = this.config.numAgents;
+    const at = this.rowsOf(key);
+    if (forward) {
+      this.forward(pass, this.actorLayers, at);
+      this.forward(pass, this.criticLayers, at);
+    }
+    this.run(pass, 'policyLoss', 'policyLoss', g * at.rows, key);
+    this.run(pass, 'valueLoss', 'valueLoss', g * at.rows, key);
+    dispatchGroups(pass, this.kernels.reduce, 'sumRows', this.groups.reduce, this.termColumns, g, this.offset(key));
+    for (const [s, step] of this.backwardSteps.entries()) {
+      const { op } = step.layer;
+      const binding = this.binding(step.layer, at, { dY: step.dY, dX: step.dX, accumulate });
+      op.encodeBackwardWeights(pass, binding);
+      if (step.dX) op.encodeBackwardInput(pass, binding);
+      // Shared trunk: after the actor head (the step after the critic head), the critic's part joins.
+      if (this.trunkJoin && s === 1) this.run(pass, 'add', 'addRows', g * at.rows * this.trunkJoin.width, key);
     }
   }
 
   /** The loss metrics and (Gaussian) the log_std gradient, once the gradients of every chunk are in. */
   encodeFinishLosses(pass: GPUComputePassEncoder): void {
     dispatch(pass, this.ctx, this.kernels.reduce, 'finishLosses', this.groups.reduce, this.config.numAgents, this.offset('rows:0'));
+  }
+
+  /**
+   * PPO's UPDATE NETWORK (CleanRL's ppo.py), all of it in this pass: the rollout policy's log-probabilities,
+   * then for each epoch and each minibatch of its shuffled order the minibatch's advantage moments, its
+   * forward, losses and backward, and one optimizer step (`encodeStep`: the trainer's gradNorm and
+   * optimizerStep); after each epoch the target-KL check, which stops an agent's later steps on the GPU.
+   */
+  encodePpoUpdate(pass: GPUComputePassEncoder, encodeStep: () => void): void {
+    const g = this.config.numAgents;
+    this.run(pass, 'ppo', 'ppoBegin', g, 'rows:0');
+    for (const c of this.rowChunks) {
+      const key = `rows:${c.first}`;
+      const at = this.rowsOf(key);
+      if (!this.keepsActivations) {
+        this.run(pass, 'observe', 'prepareRows', g * c.rows, key);
+        this.forward(pass, this.actorLayers, at);
+      }
+      this.run(pass, 'ppo', 'oldLogProb', g * c.rows, key);
+    }
+    for (let epoch = 0; epoch < this.config.updateEpochs; epoch++) {
+      for (let mb = 0; mb < this.config.numMinibatches; mb++) {
+        dispatchGroups(pass, this.kernels.ppo!, 'minibatchMoments', this.groups.ppo!, g, 1, this.offset(`minibatch:${epoch}:${mb}`));
+        for (const [index, c] of this.minibatchChunks.entries()) {
+          const key = `minibatch:${epoch}:${mb}:${c.first}`;
+          this.run(pass, 'observe', 'prepareMinibatch', g * c.rows, key);
+          this.encodeLossAndBackward(pass, key, index > 0);
+        }
+        this.encodeFinishLosses(pass);
+        encodeStep();
+      }
+      this.run(pass, 'ppo', 'ppoEpochEnd', g, 'rows:0');
+    }
   }
 
   /**
@@ -521,7 +603,7 @@ export class LayeredNetwork {
       }
       const slices = this.sliceBuffer('evalSlices', records, new Map());
       const b = this.b;
-      const observe = bindGroup(this.ctx, this.kernels.observe, 'layered.evalObserve', [b.uniform, { buffer: slices, size: SLICE_BYTES }, envs, b.obs, b.norm, this.buf.xIn, this.buf.rowData, b.values]);
+      const observe = bindGroup(this.ctx, this.kernels.observe, 'layered.evalObserve', [b.uniform, { buffer: slices, size: SLICE_BYTES }, envs, b.obs, b.norm, this.buf.xIn, this.buf.rowData, b.values, b.agents]);
       this.evals.set(numEpisodes, (run = { envs, slices, observe, chunks: evalChunks }));
     }
     return run;

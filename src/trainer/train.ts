@@ -24,6 +24,10 @@ export interface TrainMetrics {
   entropy: number;
   explainedVariance: number;
   gradNorm: number;
+  /** PPO only: the approximate KL of the last minibatch, the mean fraction of clipped ratios, epochs run. */
+  approxKl?: number;
+  clipFraction?: number;
+  epochs?: number;
   /** With --num-agents > 1: each agent's figures; the fields above are their means. */
   agents?: AgentMetrics[];
 }
@@ -41,6 +45,9 @@ export interface AgentMetrics {
   entropy: number;
   explainedVariance: number;
   gradNorm: number;
+  approxKl?: number;
+  clipFraction?: number;
+  epochs?: number;
   solved: boolean;
 }
 
@@ -57,6 +64,8 @@ export interface TrainState {
   params: Float32Array;
   optM: Float32Array;
   optV: Float32Array;
+  /** PPO: each agent's Adam step count (kept on the GPU: a target-KL stop takes fewer steps); absent otherwise. */
+  adamSteps?: Float32Array;
 }
 
 export interface TrainResult {
@@ -298,7 +307,8 @@ export class TrainingSession {
     const b = this.trainer.buffers;
     const size = this.trainer.totalParams * 4;
     const [params, optM, optV] = await Promise.all([b.params, b.optM, b.optV].map(async (buf) => new Float32Array(await readBuffer(this.ctx, buf, size))));
-    return { params, optM, optV };
+    if (!this.trainer.ppo) return { params, optM, optV };
+    return { params, optM, optV, adamSteps: await this.trainer.readAdamSteps() };
   }
 
   /** Frees the GPU buffers; metrics reads still in flight are dropped (their rejection is expected). */
@@ -376,6 +386,13 @@ export class TrainingSession {
         entropy: metrics[METRIC_SLOTS.entropy],
         explainedVariance: metrics[METRIC_SLOTS.explainedVariance],
         gradNorm: metrics[METRIC_SLOTS.gradNorm],
+        ...(config.algo === 'ppo'
+          ? {
+              approxKl: metrics[METRIC_SLOTS.approxKl],
+              clipFraction: metrics[METRIC_SLOTS.clipFractionSum] / Math.max(1, metrics[METRIC_SLOTS.minibatches]),
+              epochs: metrics[METRIC_SLOTS.epochs],
+            }
+          : {}),
         solved: this.agentSolved[a],
       });
     }
@@ -403,6 +420,7 @@ export class TrainingSession {
       entropy: avg((a) => a.entropy),
       explainedVariance: avg((a) => a.explainedVariance),
       gradNorm: avg((a) => a.gradNorm),
+      ...(config.algo === 'ppo' ? { approxKl: avg((a) => a.approxKl!), clipFraction: avg((a) => a.clipFraction!), epochs: avg((a) => a.epochs!) } : {}),
       ...(g > 1 ? { agents } : {}),
     };
     this.history.push(m);

@@ -94,7 +94,12 @@ describe('webgpu-rl CLI', () => {
     // A user's env module that does not compile: the file, line and column of the error in it.
     [['train', '--env-module', 'test/fixtures/envs/broken.wgsl'], /^webgpu-rl: test\/fixtures\/envs\/broken\.wgsl:44:\d+: /],
     [['train', '--env-module', 'test/fixtures/envs/mismatch.wgsl'], /mismatch\.wgsl does not match its descriptor: OBS_SIZE is 3 in the module, observationSize 4 in the descriptor/],
-    [['train', '--algo', 'ppo'], /--algo must be one of a2c, reinforce, qac, tdac/],
+    [['train', '--algo', 'sac'], /--algo must be one of a2c, reinforce, qac, tdac, ppo; got "sac"/],
+    // PPO's settings: minibatches that do not split the batch, a negative clip, no epochs, a KL target of 0.
+    [['train', '--algo', 'ppo', '--num-envs', '6', '--n-steps', '5', '--num-minibatches', '4'], /--num-minibatches 4 does not divide the batch of --num-envs 6 × --n-steps 5 = 30 rows \(divisors up to 64: 1, 2, 3, 5, 6, 10, 15, 30\)/],
+    [['train', '--algo', 'ppo', '--clip-coef', '-0.2'], /--clip-coef must be >= 0; got -0.2/],
+    [['train', '--algo', 'ppo', '--update-epochs', '0'], /--update-epochs must be >= 1; got 0/],
+    [['train', '--algo', 'ppo', '--target-kl', '0'], /--target-kl must be > 0 \(or none\); got 0/],
     [['train', '--normalize-advantage', 'maybe'], /--normalize-advantage must be true or false/],
     [['train', '--bogus'], /Unknown option '--bogus'/],
     [['train', '--num-envs', '100000000'], /largest --num-envs that fits is \d+/],

@@ -73,6 +73,8 @@ describe('shaders under wgpu/naga (Firefox) as well as Dawn/Tint', () => {
       ...layeredSpecsFor({ env: 'Acrobot-v1', algo: 'qac', netArch: 'pi=32,16/vf=8', normalizeObservations: true, normalizeRewards: true }),
       ...layeredSpecsFor({ env: 'Pendulum-v1', netArch: '64,64' }),
       ...layeredSpecsFor({ env: 'MountainCarContinuous-v0', hidden: 32, sharedTrunk: true, normalizeObservations: true }),
+      ...layeredSpecsFor({ algo: 'ppo', netArch: '64,64' }),
+      ...layeredSpecsFor({ env: 'Pendulum-v1', algo: 'ppo', clipVloss: false, normalizeObservations: true }),
       ...[...builtins, catchSpec].map(viewModule),
     ];
     const dir = mkdtempSync(join(tmpdir(), 'webgpu-rl-naga-'));
