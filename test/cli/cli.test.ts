@@ -100,6 +100,7 @@ describe('webgpu-rl CLI', () => {
     [['train', '--algo', 'ppo', '--clip-coef', '-0.2'], /--clip-coef must be >= 0; got -0.2/],
     [['train', '--algo', 'ppo', '--update-epochs', '0'], /--update-epochs must be >= 1; got 0/],
     [['train', '--algo', 'ppo', '--target-kl', '0'], /--target-kl must be > 0 \(or none\); got 0/],
+    [['train', '--algo', 'ppo', '--update-epochs', '100', '--num-minibatches', '64'], /--update-epochs 100 × --num-minibatches 64 is more than 4096 optimizer steps per update/],
     [['train', '--normalize-advantage', 'maybe'], /--normalize-advantage must be true or false/],
     [['train', '--bogus'], /Unknown option '--bogus'/],
     [['train', '--num-envs', '100000000'], /largest --num-envs that fits is \d+/],

@@ -16,6 +16,13 @@ describe('learning on lavapipe', () => {
     expect(Buffer.from(again.state.params.buffer).equals(Buffer.from(result.state.params.buffer))).toBe(true);
   });
 
+  it('ppo with its defaults learns CartPole-v1: the mean of the last 100 episodes reaches 200 within 300k steps, and 100 fresh episodes hold up', async () => {
+    const result = await train(gpu(), { algo: 'ppo', seed: 4, totalSteps: 300_000, targetReturn: 200, evalEpisodes: 100 });
+    expect(result.solved).toBe(true);
+    expect(result.solvedAtStep[0]).toBeLessThanOrEqual(300_000);
+    expect(result.evaluation!.meanReturn).toBeGreaterThan(150);
+  });
+
   // A uniform random policy lasts ~22 steps on CartPole.
   for (const algo of ['a2c', 'reinforce', 'qac', 'tdac'] as const) {
     it(`${algo} learns CartPole-v0: mean return of the last 100 episodes at least twice a random policy's within 300k steps`, async () => {
