@@ -379,6 +379,27 @@ describe('browser demo in headless Chromium (WebGPU on SwiftShader)', () => {
     expect(await problems()).toEqual([]);
   }, 120_000);
 
+  it("selects PPO with its settings from the schema: a minibatch count that does not split the batch gets the CLI's line; PPO trains", async () => {
+    await page.selectOption('#config-env', 'CartPole-v1');
+    await page.selectOption('#config-algo', 'ppo');
+    // Fields at their defaults follow the algorithm: PPO's rollout length, its epochs and minibatches.
+    expect(await page.inputValue('#config-n-steps')).toBe('32');
+    expect(await page.inputValue('#config-update-epochs')).toBe('4');
+    const minibatches = page.locator('#config-num-minibatches');
+    await minibatches.fill('3');
+    await minibatches.dispatchEvent('change');
+    await page.click('#reset');
+    await waitFor('refusal', 10_000, () => page.textContent('#status'), (text) => /^Not applied: --num-minibatches 3 does not divide the batch of --num-envs \d+ × --n-steps 32/.test(text ?? ''), problems);
+    await minibatches.fill('4');
+    await minibatches.dispatchEvent('change');
+    await page.click('#reset');
+    await waitFor('reset', 30_000, () => readStats(page), (s) => s.state === 'ready', problems);
+    if ((await readStats(page)).state !== 'training') await page.click('#start');
+    await waitFor('PPO training', 60_000, () => readStats(page), (s) => s.state === 'training' && s.updates >= 3, problems);
+    expect(new URL(page.url()).searchParams.get('algo')).toBe('ppo');
+    expect(await problems()).toEqual([]);
+  }, 120_000);
+
   it('shows an env it cannot train (Discrete(5), a user module) under a random policy, saying why', async () => {
     const five = join(siteDir, 'catch5.wgsl');
     writeFileSync(five, readFileSync(CATCH_MODULE, 'utf8').replace('"id": "Catch-v0"', '"id": "Catch5-v0"').replace('"n": 3', '"n": 5'));
