@@ -386,6 +386,8 @@ describe('browser demo in headless Chromium (WebGPU on SwiftShader)', () => {
     expect(await page.inputValue('#config-n-steps')).toBe('32');
     expect(await page.inputValue('#config-update-epochs')).toBe('4');
     const minibatches = page.locator('#config-num-minibatches');
+    // PPO's own settings sit under "more settings".
+    await page.locator('details:has(#config-num-minibatches)').evaluate((details) => ((details as HTMLDetailsElement).open = true));
     await minibatches.fill('3');
     await minibatches.dispatchEvent('change');
     await page.click('#reset');
@@ -393,10 +395,10 @@ describe('browser demo in headless Chromium (WebGPU on SwiftShader)', () => {
     await minibatches.fill('4');
     await minibatches.dispatchEvent('change');
     await page.click('#reset');
-    await waitFor('reset', 30_000, () => readStats(page), (s) => s.state === 'ready', problems);
+    // The applied settings go to the URL (a link reproduces the run); the new session trains with PPO.
+    await waitFor('PPO session', 30_000, async () => new URL(page.url()).searchParams.get('algo'), (algo) => algo === 'ppo', problems);
     if ((await readStats(page)).state !== 'training') await page.click('#start');
     await waitFor('PPO training', 60_000, () => readStats(page), (s) => s.state === 'training' && s.updates >= 3, problems);
-    expect(new URL(page.url()).searchParams.get('algo')).toBe('ppo');
     expect(await problems()).toEqual([]);
   }, 120_000);
 

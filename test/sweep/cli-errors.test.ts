@@ -46,7 +46,7 @@ describe('sweep: bad input is one line, exit 2, before any GPU work', () => {
       'a shape-changing field in random',
       ['--spec', spec('c.json', { random: { samples: 2, space: { numEnvs: { uniform: [8, 64] } } } })],
       {},
-      'webgpu-rl: c.json: random.space.numEnvs: "numEnvs" changes buffer shapes, so it cannot be drawn per agent; list its values in "grid" (random fields: learningRate, gamma, gaeLambda, entCoef, vfCoef, maxGradNorm, adamBeta1, adamBeta2, rmspropAlpha, optimizerEps, targetReturn)',
+      'webgpu-rl: c.json: random.space.numEnvs: "numEnvs" changes buffer shapes, so it cannot be drawn per agent; list its values in "grid" (random fields: learningRate, gamma, gaeLambda, entCoef, vfCoef, maxGradNorm, clipCoef, targetKl, adamBeta1, adamBeta2, rmspropAlpha, optimizerEps, targetReturn)',
     ],
     ['an empty range', ['--spec', spec('d.json', { random: { samples: 2, space: { gamma: { uniform: [0.99, 0.9] } } } })], {}, 'webgpu-rl: d.json: random.space.gamma.uniform is an empty range: low must be < high; got [0.99, 0.9]'],
     ['an empty grid list', ['--spec', spec('e.json', { grid: { entCoef: [] } })], {}, 'webgpu-rl: e.json: grid.entCoef must be a non-empty list of values'],

@@ -182,7 +182,7 @@ describe('bad specs: one line each', () => {
     [
       'shape-changing field in random',
       { random: { samples: 2, space: { hidden: { uniform: [16, 64] } } } },
-      'sweep.json: random.space.hidden: "hidden" changes buffer shapes, so it cannot be drawn per agent; list its values in "grid" (random fields: learningRate, gamma, gaeLambda, entCoef, vfCoef, maxGradNorm, adamBeta1, adamBeta2, rmspropAlpha, optimizerEps, targetReturn)',
+      'sweep.json: random.space.hidden: "hidden" changes buffer shapes, so it cannot be drawn per agent; list its values in "grid" (random fields: learningRate, gamma, gaeLambda, entCoef, vfCoef, maxGradNorm, clipCoef, targetKl, adamBeta1, adamBeta2, rmspropAlpha, optimizerEps, targetReturn)',
     ],
     ['a choice in random', { random: { samples: 2, space: { lrSchedule: { uniform: [0, 1] } } } }, 'sweep.json: random.space.lrSchedule: "lrSchedule" is not a real number; list its values in "grid"'],
     ['seed in grid', { grid: { seed: [1, 2] } }, 'sweep.json: grid.seed: "seed" cannot be set in a sweep: the seeds go in "seeds"'],
