@@ -170,7 +170,7 @@ export const CONFIG_SCHEMA: { [K in ConfigField]: FieldSpec } = {
   learningRate: { kind: 'float', min: 0, minExclusive: true, max: 1, default: 3e-3, doc: 'optimizer step size' },
   lrSchedule: { kind: 'choice', choices: ['constant', 'linear'], default: 'constant', doc: 'learning rate over training: constant, or linear decay to 0 at total-steps' },
   gamma: { kind: 'float', min: 0, max: 1, default: 0.99, doc: 'discount factor' },
-  gaeLambda: { kind: 'float', min: 0, max: 1, default: 0.95, doc: 'GAE lambda (1: plain n-step A2C returns); a2c only' },
+  gaeLambda: { kind: 'float', min: 0, max: 1, default: 0.95, doc: 'GAE lambda (1: plain n-step A2C returns); a2c and ppo' },
   entCoef: { kind: 'float', min: 0, default: 0.0, doc: 'entropy bonus coefficient (subtracted from the loss)' },
   vfCoef: { kind: 'float', min: 0, default: 0.5, doc: 'value loss coefficient' },
   maxGradNorm: { kind: 'float', min: 0, default: 0.5, doc: 'clip the global gradient norm to this (0: no clipping)' },

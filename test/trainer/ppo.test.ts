@@ -12,7 +12,8 @@ import { rolloutCollect, type RolloutArgs } from '../../src/cpu/rollout.ts';
 import { optimizerUpdate, learningRateAt, type OptimizerState } from '../../src/cpu/update.ts';
 import type { RunningStats } from '../../src/cpu/normalize.ts';
 import { GpuTrainer } from '../../src/trainer/gpu-trainer.ts';
-import { train } from '../../src/trainer/train.ts';
+import { encodeCheckpoint, decodeCheckpoint } from '../../src/checkpoint.ts';
+import { train, TrainingSession } from '../../src/trainer/train.ts';
 import { useGpu } from '../helpers/gpu.ts';
 import { checkRollout } from './checks.ts';
 import { expectClose, readUpdate, runningStats, submitUpdate, type GpuUpdate } from './harness.ts';
@@ -183,5 +184,34 @@ describe('PPO with several agents', () => {
     // The target KL fired in some update: fewer steps than 6 updates × 3 epochs × 4 minibatches.
     expect(alone.state.adamSteps![0]).toBeLessThan(6 * 3 * 4);
     expect(alone.state.adamSteps![0]).toBeGreaterThanOrEqual(6 * 4);
+  });
+});
+
+describe('PPO through a checkpoint', () => {
+  it("3 + 3 updates through a checkpoint equal 6 in one go, bit for bit, with the target KL cutting some updates short (Adam's count saved)", async () => {
+    const config: Partial<TrainConfig> = { algo: 'ppo', env: 'Acrobot-v1', netArch: '16,16', numEnvs: 8, nSteps: 16, updateEpochs: 4, numMinibatches: 2, learningRate: 0.01, targetKl: 0.001, seed: 95, metricsEvery: 1 };
+    const whole = new TrainingSession(gpu(), config);
+    whole.initialize();
+    for (let i = 0; i < 6; i++) await whole.step();
+    const want = await whole.checkpoint();
+    whole.destroy();
+
+    const first = new TrainingSession(gpu(), config);
+    first.initialize();
+    for (let i = 0; i < 3; i++) await first.step();
+    const saved = decodeCheckpoint(encodeCheckpoint(await first.checkpoint()));
+    first.destroy();
+    const second = new TrainingSession(gpu(), saved.config);
+    second.restore(saved);
+    for (let i = 0; i < 3; i++) await second.step();
+    const got = await second.checkpoint();
+    second.destroy();
+
+    // Some update stopped early: fewer Adam steps than 6 updates × 4 epochs × 2 minibatches.
+    expect(saved.adamSteps![0]).toBeLessThan(3 * 4 * 2);
+    expect(want.adamSteps![0]).toBeLessThan(6 * 4 * 2);
+    expect(got.adamSteps![0]).toBe(want.adamSteps![0]);
+    const bits = (a: Float32Array | Uint32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    for (const key of ['params', 'optM', 'optV', 'envSlots'] as const) expect(bits(got[key]!).equals(bits(want[key]!)), key).toBe(true);
   });
 });
