@@ -121,6 +121,8 @@ const METRIC_COLUMNS: (keyof TrainMetrics)[] = [
   'globalStep', 'updates', 'wallSeconds', 'sps', 'episodicReturn', 'episodicLength', 'episodesFinished',
   'meanReturn100', 'policyLoss', 'valueLoss', 'entropy', 'explainedVariance', 'gradNorm',
 ];
+/** PPO's columns after those. */
+const PPO_METRIC_COLUMNS: (keyof TrainMetrics)[] = ['approxKl', 'clipFraction', 'epochs'];
 
 function runFolderName(config: TrainConfig): string {
   const time = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
@@ -217,8 +219,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const csv = createWriteStream(metricsCsv, { flags: 'a' });
   const jsonl = createWriteStream(join(runDir, 'metrics.jsonl'), { flags: 'a' });
   const episodes = createWriteStream(episodesCsv, { flags: 'a' });
+  const columns = config.algo === 'ppo' ? [...METRIC_COLUMNS, ...PPO_METRIC_COLUMNS] : METRIC_COLUMNS;
   if (!resumeFrom) {
-    csv.write(`${METRIC_COLUMNS.join(',')}\n`);
+    csv.write(`${columns.join(',')}\n`);
     episodes.write('update,agent,return\n');
   }
 
@@ -241,7 +244,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
 
   const session = new TrainingSession(ctx, config, {
     onMetrics(m, newReturns) {
-      csv.write(`${METRIC_COLUMNS.map((k) => (Number.isFinite(m[k]) ? String(m[k]) : '')).join(',')}\n`);
+      csv.write(`${columns.map((k) => (Number.isFinite(m[k]) ? String(m[k]) : '')).join(',')}\n`);
       jsonl.write(`${JSON.stringify(m)}\n`);
       episodes.write(newReturns.flatMap((returns, agent) => returns.map((r) => `${m.updates},${agent},${r}\n`)).join(''));
       tensorboard.scalars(m.globalStep, sb3.of(m));

@@ -26,6 +26,20 @@ function cli(...args: string[]) {
 describe('webgpu-rl CLI', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'webgpu-rl-cli-'));
 
+  it('train --algo ppo logs its approximate KL, clip fraction and epochs, and checkpoints Adam\'s step count', () => {
+    const out = join(scratch, 'ppo');
+    const r = cli('train', '--algo', 'ppo', '--total-steps', '3000', '--eval-episodes', '0', '--no-plots', '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const csv = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(csv[0].endsWith(',gradNorm,approxKl,clipFraction,epochs')).toBe(true);
+    const last = csv.at(-1)!.split(',');
+    expect(Number(last.at(-1)), 'epochs of the last update').toBe(4);
+    expect(Number(last.at(-3)), 'approximate KL').toBeGreaterThanOrEqual(0);
+    const ckpt = decodeCheckpoint(readFileSync(join(out, 'checkpoint.safetensors')));
+    // 6 updates of 4 epochs × 4 minibatches, no target KL.
+    expect(Array.from(ckpt.adamSteps!)).toEqual([ckpt.update * 16]);
+  });
+
   it('train --json writes a complete run folder and ends with one JSON summary line', () => {
     const out = join(scratch, 'run');
     const r = cli('train', '--env', 'CartPole-v0', '--seed', '2', '--total-steps', '20000', '--eval-episodes', '10', '--out', out, '--json');
