@@ -60,6 +60,7 @@ describe('shaders under wgpu/naga (Firefox) as well as Dawn/Tint', () => {
     const modules = [
       { label: 'rng_check', stems: ['rng', 'rng_check'], entryPoints: ['rngCheck'], constants: {} },
       { label: 'gaussian_check', stems: ['rng', 'policy_gaussian', 'gaussian_check'], entryPoints: ['gaussianCheck'], constants: { num_actions: 3 } },
+      { label: 'ppo_shuffle_check', stems: ['rng', 'ppo_shuffle', 'ppo_shuffle_check'], entryPoints: ['ppoShuffleCheck'], constants: {}, bindings: ['uniform', 'storage'] },
       { label: 'linear', stems: ['linear'], entryPoints: ['linearForward', 'linearBackwardInput', 'linearBackwardWeights', 'linearReduceWeights'], constants: { K: 1030, N: 2049, C4: 2, D4: 4, BK4: 2, BN4: 2 } },
       { ...vecEnvKernelSpec(cartPoleSpec('CartPole-v1', { integrator: 'semi-implicit-euler' })), label: 'vec_env CartPole-v1 semi-implicit-euler' },
       ...[...builtins, catchSpec].map(vecEnvKernelSpec),
