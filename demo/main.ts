@@ -45,6 +45,11 @@ import { formatCount, Throughput, writeStats } from './readout.ts';
 const SPEEDS = [1, 2, 4, 8, 16, 32, 64, 128];
 const DEFAULT_SPEED = 2;
 const DETAIL_ENVS = 3;
+/**
+ * GPU time one frame's updates may take. `speed` is a ceiling: where updates are slow (PPO's epochs on a
+ * software adapter take ~1 s each) a frame trains fewer, so a click waits for at most about two frames.
+ */
+const FRAME_BUDGET_MS = 100;
 
 /** 'preview': an env the trainer cannot train (more than four actions) stepped under a random policy, no session. */
 type Mode = 'ready' | 'training' | 'paused' | 'watching' | 'preview' | 'error';
@@ -91,6 +96,12 @@ class Demo {
   private stopHandled = false;
   /** Draw even though nothing is running (new source, new picks, resized). */
   private redraw = true;
+  /** The last frame's submitted work; the loop lets the GPU run at most one frame behind. */
+  private frameInFlight: Promise<void> = Promise.resolve();
+  /** When the GPU finished the previous frame (ms, performance.now). */
+  private lastFrameDone = 0;
+  /** GPU time per update, measured over whole frames (ms; 0 until measured). */
+  private msPerUpdate = 0;
 
   constructor(private readonly ctx: GpuContext, initial: TrainConfig, private speed: number) {
     this.form = new ConfigForm($('config'), initial, demoDefaults, () => this.showResetHint(), () => this.queue(() => this.switchEnv()));
@@ -112,7 +123,9 @@ class Demo {
     for (;;) {
       await new Promise(requestAnimationFrame);
       while (this.actions.length > 0) await this.guard(this.actions.shift()!);
-      if (this.mode === 'training') await this.guard(() => this.trainFrame());
+      let updates = 0;
+      const frameStart = performance.now();
+      if (this.mode === 'training') await this.guard(async () => void (updates = await this.trainFrame()));
       else if (this.mode === 'watching') await this.guard(() => this.watchFrame());
       else if (this.mode === 'preview') this.previewFrame();
       this.throughput.sample(this.mode === 'training' ? this.session : null);
@@ -121,7 +134,21 @@ class Demo {
       writeStats(this.session, this.episodes, this.returnsKnown, this.throughput);
       this.updateButtons();
       this.charts.flush();
+      // Without this the GPU could fall a ring's worth of updates behind (see FRAME_BUDGET_MS), and every
+      // control would wait for all of them.
+      await this.frameInFlight;
+      this.frameInFlight = this.ctx.device.queue.onSubmittedWorkDone().then(() => this.frameDone(frameStart, updates));
     }
+  }
+
+  /** Folds a finished frame's GPU time into msPerUpdate: from when its work could start to when it ended. */
+  private frameDone(frameStart: number, updates: number) {
+    const now = performance.now();
+    if (updates > 0) {
+      const ms = (now - Math.max(frameStart, this.lastFrameDone)) / updates;
+      this.msPerUpdate = this.msPerUpdate === 0 ? ms : 0.5 * (this.msPerUpdate + ms);
+    }
+    this.lastFrameDone = now;
   }
 
   // ---- actions ---------------------------------------------------------------------------------
@@ -143,9 +170,11 @@ class Demo {
     }
   }
 
-  private async trainFrame() {
+  /** Up to `speed` updates (fewer where they would take more than FRAME_BUDGET_MS); returns how many. */
+  private async trainFrame(): Promise<number> {
     const session = this.session!;
-    for (let i = 0; i < this.speed; i++) {
+    const updates = this.msPerUpdate > 0 ? Math.max(1, Math.min(this.speed, Math.floor(FRAME_BUDGET_MS / this.msPerUpdate))) : 1;
+    for (let i = 0; i < updates; i++) {
       const reason = session.stopReason();
       if (reason === 'nonFinite') throw new Error(`training produced non-finite values at update ${session.nonFiniteUpdate}: try a lower learning rate, then Reset`);
       if (reason && !this.stopHandled) {
@@ -156,10 +185,11 @@ class Demo {
             ? `Solved: the last 100 episodes average ${session.meanReturn100.toFixed(1)} ≥ ${session.target} after ${formatCount(session.envSteps)} env steps (${seconds.toFixed(1)} s). Now watching the trained policy; Resume trains on.`
             : `Reached total-steps (${formatCount(session.envSteps)} env steps) without solving. Now watching the policy; Resume trains on.`,
         );
-        return;
+        return i;
       }
       await session.step();
     }
+    return updates;
   }
 
   private async watchFrame() {
@@ -214,6 +244,7 @@ class Demo {
     this.returnsKnown = false;
     this.lastMetrics = null;
     this.stopHandled = false;
+    this.msPerUpdate = 0; // another config, another cost: the first frame measures it with one update
     const session = new TrainingSession(this.ctx, config, { onMetrics: (m) => this.onMetrics(m) });
     this.session = session;
     if (prepare) prepare(session);
