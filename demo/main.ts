@@ -137,7 +137,8 @@ class Demo {
       // Without this the GPU could fall a ring's worth of updates behind (see FRAME_BUDGET_MS), and every
       // control would wait for all of them.
       await this.frameInFlight;
-      this.frameInFlight = this.ctx.device.queue.onSubmittedWorkDone().then(() => this.frameDone(frameStart, updates));
+      // A lost device is reported by checkGpuErrors and the session; the loop itself goes on.
+      this.frameInFlight = this.ctx.device.queue.onSubmittedWorkDone().then(() => this.frameDone(frameStart, updates), () => {});
     }
   }
 
