@@ -10,7 +10,7 @@
  * checkpoint read never interleaves with an update in flight.
  *
  * URL parameters: every config field by its CLI flag (`?env=Acrobot-v1&num-envs=64`), `speed` (updates
- * per frame), `autostart=1` (start training on load; the end-to-end test uses it).
+ * per frame at most: see FRAME_BUDGET_MS), `autostart=1` (start training on load; the end-to-end test uses it).
  */
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
