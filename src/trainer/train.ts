@@ -101,6 +101,8 @@ export class GpuError extends Error {}
 export class DeviceLostError extends GpuError {}
 
 const RING_SLOTS = 4;
+/** A target counts as reached once this many finished episodes average it (the last ones). */
+const SOLVE_EPISODES = 100;
 /** One agent's share of a metrics staging buffer: its metrics, then its episode stats. */
 const AGENT_SLOT_BYTES = NUM_METRICS * 4 + STATS_BYTES;
 
@@ -362,10 +364,12 @@ export class TrainingSession {
         this.agentReturns[a].push(r);
         recent.push(r);
       }
-      while (recent.length > 100) recent.shift();
+      while (recent.length > SOLVE_EPISODES) recent.shift();
       finishedSum += finished;
       lengthSum += head[1];
-      if (!this.agentSolved[a] && recent.length >= Math.min(100, config.numEnvs) && mean(recent) >= this.agentTargets[a]) {
+      // Gymnasium's "solved": the average over 100 consecutive episodes; fewer (a few lucky first episodes of
+      // a small N with long episodes, as MountainCarContinuous's 8 envs of 999 steps) do not count.
+      if (!this.agentSolved[a] && recent.length >= SOLVE_EPISODES && mean(recent) >= this.agentTargets[a]) {
         this.agentSolved[a] = true;
         this.solvedAtStep[a] = (update + 1) * this.trainer.numRows;
       }
