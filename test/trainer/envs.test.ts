@@ -102,6 +102,24 @@ describe('exact resume with running statistics', () => {
     expect(Array.from(want.normStats!.subarray(0, 6)).some((v) => v !== 0)).toBe(true);
   });
 
+  it('a target counts as reached at the first report where 100 finished episodes average it, however few envs run', async () => {
+    // Every CartPole episode lasts at least 8 steps and returns its length, so a target of 5 holds for any
+    // episode: only the count decides. Two envs finish two episodes long before a hundred.
+    const session = new TrainingSession(gpu(), { env: 'CartPole-v1', numEnvs: 2, nSteps: 8, hidden: 8, targetReturn: 5, metricsEvery: 1, seed: 7 });
+    session.initialize();
+    const finishedAt: number[] = [];
+    while (session.solvedAtStep[0] === null) {
+      await session.step();
+      await session.drain();
+      finishedAt.push(session.returns.length);
+      expect(session.update).toBeLessThan(2000);
+    }
+    session.destroy();
+    expect(finishedAt.at(-1)).toBeGreaterThanOrEqual(100);
+    expect(finishedAt.at(-2)).toBeLessThan(100);
+    expect(session.solvedAtStep[0]).toBe(finishedAt.length * 2 * 8);
+  });
+
   it('a run checkpointed after reaching its target resumes with the same solvedAtStep and stops at the same update', async () => {
     const config: Partial<TrainConfig> = { env: 'CartPole-v1', numEnvs: 16, nSteps: 8, hidden: 8, targetReturn: 15, metricsEvery: 2, seed: 48 };
     const first = new TrainingSession(gpu(), config);
