@@ -244,7 +244,7 @@ describe('browser demo in headless Chromium (WebGPU on SwiftShader)', () => {
     await numEnvs.dispatchEvent('change');
     expect(await page.textContent('.field-error')).toContain('--num-envs must be a finite number');
     await page.click('#reset');
-    await waitFor('refusal', 10_000, () => page.textContent('#status'), (text) => Boolean(text?.startsWith('Not applied: --num-envs')), problems);
+    await waitFor('refusal', 30_000, () => page.textContent('#status'), (text) => Boolean(text?.startsWith('Not applied: --num-envs')), problems);
     await numEnvs.fill('32');
     await numEnvs.dispatchEvent('change');
     expect(await page.isVisible('#reset-hint')).toBe(true);
@@ -307,7 +307,7 @@ describe('browser demo in headless Chromium (WebGPU on SwiftShader)', () => {
     const bad = join(siteDir, 'catch-bad.wgsl');
     writeFileSync(bad, readFileSync(CATCH_MODULE, 'utf8').replace('"observationSize": 3', '"observationSize": 4').replace('[-1, -1, -1]', '[-1, -1, -1, -1]').replace('[1, 1, 1]', '[1, 1, 1, 1]'));
     await page.setInputFiles('#env-module', bad);
-    const refused = await waitFor('refusal', 10_000, () => page.textContent('#status'), (text) => Boolean(text?.startsWith('Env module not loaded')), problems);
+    const refused = await waitFor('refusal', 30_000, () => page.textContent('#status'), (text) => Boolean(text?.startsWith('Env module not loaded')), problems);
     expect(refused).toContain('catch-bad.wgsl does not match its descriptor: OBS_SIZE is 3 in the module, observationSize 4 in the descriptor');
     expect(await page.locator('#config-env option[value="Catch-v0"]').count()).toBe(0);
 
@@ -356,7 +356,7 @@ describe('browser demo in headless Chromium (WebGPU on SwiftShader)', () => {
     expect(cliLine).toContain('--net-arch');
     expect(await page.textContent('.field-error')).toBe(cliLine);
     await page.click('#reset');
-    await waitFor('refusal', 10_000, () => page.textContent('#status'), (text) => text === `Not applied: ${cliLine}`, problems);
+    await waitFor('refusal', 30_000, () => page.textContent('#status'), (text) => text === `Not applied: ${cliLine}`, problems);
 
     await arch.fill('32,32');
     await arch.dispatchEvent('change');
@@ -391,7 +391,7 @@ describe('browser demo in headless Chromium (WebGPU on SwiftShader)', () => {
     await minibatches.fill('3');
     await minibatches.dispatchEvent('change');
     await page.click('#reset');
-    await waitFor('refusal', 10_000, () => page.textContent('#status'), (text) => /^Not applied: --num-minibatches 3 does not divide the batch of --num-envs \d+ × --n-steps 32/.test(text ?? ''), problems);
+    await waitFor('refusal', 30_000, () => page.textContent('#status'), (text) => /^Not applied: --num-minibatches 3 does not divide the batch of --num-envs \d+ × --n-steps 32/.test(text ?? ''), problems);
     await minibatches.fill('4');
     await minibatches.dispatchEvent('change');
     await page.click('#reset');
