@@ -342,7 +342,10 @@ describe('browser demo in headless Chromium (WebGPU on SwiftShader)', () => {
     await page.setInputFiles('#upload', path);
     const loaded = await waitFor('Catch checkpoint loaded', 30_000, () => readStats(page), (s) => s.state === 'paused', problems);
     expect(loaded.envSteps).toBe(ckpt.envSteps);
-    expect(loaded.meanReturn).toBeGreaterThan(CATCH_TARGET);
+    // The page shows the checkpoint's own returns (training went on past the target until the pause took effect,
+    // so the mean may have dipped: compare with what was saved, not with the target).
+    const saved = ckpt.recentReturns[0];
+    expect(loaded.meanReturn).toBeCloseTo(saved.reduce((a, b) => a + b, 0) / saved.length, 4);
     expect(await problems()).toEqual([]);
   }, 150_000);
 
