@@ -9,7 +9,7 @@
 import { checkAgentsFit, ConfigError, defaultConfig, type Algo, type TrainConfig } from '../src/config.ts';
 import { envSpec } from '../src/envs/registry.ts';
 import type { GpuContext } from '../src/platform/gpu-context.ts';
-import { train } from '../src/trainer/train.ts';
+import { train, type TrainMetrics } from '../src/trainer/train.ts';
 import { summarize } from './solve.ts';
 
 export interface PresetRow {
@@ -41,7 +41,17 @@ function agentsThatFit(config: TrainConfig, wanted: number): number {
   return 1;
 }
 
-export async function benchPreset(ctx: GpuContext, env: string, algo: Algo, seeds: number, overrides: Partial<TrainConfig> = {}): Promise<PresetRow> {
+/** How often a long cell says where it is (`onProgress`), in seconds of wall time. */
+const PROGRESS_EVERY_S = 60;
+
+export async function benchPreset(
+  ctx: GpuContext,
+  env: string,
+  algo: Algo,
+  seeds: number,
+  overrides: Partial<TrainConfig> = {},
+  onProgress?: (line: string) => void,
+): Promise<PresetRow> {
   const preset = { ...defaultConfig(algo, env), evalEpisodes: 0, ...overrides };
   const target = preset.targetReturn ?? envSpec(env).rewardThreshold;
   if (target === null) throw new Error(`${env} has no reward threshold: give bench presets --target-return`);
@@ -49,9 +59,19 @@ export async function benchPreset(ctx: GpuContext, env: string, algo: Algo, seed
   const solvedAt: (number | null)[] = [];
   const finals: number[] = [];
   const start = performance.now();
+  let nextProgress = start + PROGRESS_EVERY_S * 1000;
   for (let first = 0; first < seeds; first += perRun) {
     const g = Math.min(perRun, seeds - first);
-    const result = await train(ctx, { ...preset, seed: preset.seed + first, numAgents: g, targetReturn: target });
+    // A cell can run for an hour on a CPU adapter: say, now and then, how far the agents have come.
+    const onMetrics = (m: TrainMetrics) => {
+      const now = performance.now();
+      if (!onProgress || now < nextProgress) return;
+      nextProgress = now + PROGRESS_EVERY_S * 1000;
+      const means = m.agents ? m.agents.map((a) => a.meanReturn100) : [m.meanReturn100];
+      const reached = m.agents ? m.agents.filter((a) => a.solved).length : Number(m.meanReturn100 >= target);
+      onProgress(`${env} ${algo}, seeds ${first + 1}–${first + g} of ${seeds}: ${m.globalStep} of ${preset.totalSteps} steps, ${reached}/${g} reached ${target}, median mean return ${summarize(means).median.toFixed(1)}, ${((now - start) / 1000).toFixed(0)} s`);
+    };
+    const result = await train(ctx, { ...preset, seed: preset.seed + first, numAgents: g, targetReturn: target }, { onMetrics });
     solvedAt.push(...result.solvedAtStep);
     const last = result.history.at(-1);
     finals.push(...(last?.agents ? last.agents.map((a) => a.meanReturn100) : [result.meanReturn100]));

@@ -24,6 +24,7 @@ export const BENCH_USAGE = `usage: webgpu-rl bench <what> [--sizes LIST] [--seco
            (rollout, train: [--net-arch 64,64] [--activation tanh|relu] [--path fused|layered])
   solve    wall time from process start to solved on CartPole-v1                  --seeds 5 [-- extra train flags]
   presets  each env's preset: agents that reach its threshold, steps to it           --envs ID,…|all --algos a2c,…|all --seeds 5 [--target-return X]
+           (a progress line on stderr every minute, with --json too)
   sweep    16 agents (4 learning rates × 4 seeds) as one sweep vs one agent alone (median of 3)  --steps 100000 (per agent) --seeds 4
 Each GPU figure is measured with its CPU reference in the same run; the ratio is printed.
 `;
@@ -198,7 +199,8 @@ async function presetsCommand(flags: Record<string, string | boolean | undefined
     for (const algo of algos) {
       // Q actor-critic learns one value per Discrete action: not for Box envs.
       if (algo === 'qac' && envSpec(env).actionSpace.type === 'Box') continue;
-      const row = await benchPreset(ctx, env, algo, seeds, targetReturn === undefined ? {} : { targetReturn });
+      // Every minute a line on stderr, --json too (stdout keeps the one JSON line): a cell can take an hour.
+      const row = await benchPreset(ctx, env, algo, seeds, targetReturn === undefined ? {} : { targetReturn }, (line) => process.stderr.write(`  ${line}\n`));
       progress(`${env} ${algo}: ${row.solved}/${row.seeds} reached ${row.target} (median ${row.medianSteps ?? '-'} steps), ${row.wallSeconds.toFixed(1)} s`);
       rows.push(row);
     }
