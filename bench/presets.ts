@@ -1,13 +1,14 @@
 /**
  * `bench presets`: does `train --env X --algo Y` alone learn? For each env × algorithm, the preset
  * (defaultConfig(algo, env): the schema's defaults, the algorithm's, the env's, the env × algorithm's)
- * trains S seeds side by side in one process (--num-agents; agents that do not fit the packed-weight
- * buffer together run in consecutive batches) until every agent reached the target or the preset's step
+ * trains S seeds side by side in one process (--num-agents; agents that do not fit the fused kernels'
+ * packed-weight buffer together run in consecutive batches of near-equal size) until every agent reached the target or the preset's step
  * budget ran out. Per cell: agents that reached the target, median env steps to it, median mean return
  * of the last 100 episodes at the end, wall time.
  */
-import { checkAgentsFit, ConfigError, defaultConfig, type Algo, type TrainConfig } from '../src/config.ts';
+import { defaultConfig, type Algo, type TrainConfig } from '../src/config.ts';
 import { envSpec } from '../src/envs/registry.ts';
+import { maxAgentsPerSession } from '../src/sweep.ts';
 import type { GpuContext } from '../src/platform/gpu-context.ts';
 import { train, type TrainMetrics } from '../src/trainer/train.ts';
 import { summarize } from './solve.ts';
@@ -28,17 +29,15 @@ export interface PresetRow {
   wallSeconds: number;
 }
 
-/** The most agents of `config` whose packed weights fit together (at least 1). */
-function agentsThatFit(config: TrainConfig, wanted: number): number {
-  for (let g = wanted; g > 1; g--) {
-    try {
-      checkAgentsFit({ ...config, numAgents: g });
-      return g;
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-    }
-  }
-  return 1;
+/**
+ * The sessions S seeds of a preset train in, as a sweep batches them: the fused kernels' packed weights hold
+ * ~15 one-layer agents, so 16 seeds run as 8 + 8; the layered path (deeper networks, Gaussian heads, PPO)
+ * takes all at once — a lone 16th agent there costs about as much wall time as the other 15 together
+ * (lavapipe is dispatch-bound). Each agent trains bit for bit as it would alone, whatever the batching.
+ */
+export function presetBatches(preset: TrainConfig, seeds: number): number[] {
+  const count = Math.ceil(seeds / maxAgentsPerSession(preset));
+  return Array.from({ length: count }, (_, i) => Math.floor(seeds / count) + (i < seeds % count ? 1 : 0));
 }
 
 /** How often a long cell says where it is (`onProgress`), in seconds of wall time. */
@@ -55,13 +54,13 @@ export async function benchPreset(
   const preset = { ...defaultConfig(algo, env), evalEpisodes: 0, ...overrides };
   const target = preset.targetReturn ?? envSpec(env).rewardThreshold;
   if (target === null) throw new Error(`${env} has no reward threshold: give bench presets --target-return`);
-  const perRun = agentsThatFit(preset, seeds);
+  const batches = presetBatches(preset, seeds);
   const solvedAt: (number | null)[] = [];
   const finals: number[] = [];
   const start = performance.now();
   let nextProgress = start + PROGRESS_EVERY_S * 1000;
-  for (let first = 0; first < seeds; first += perRun) {
-    const g = Math.min(perRun, seeds - first);
+  let first = 0;
+  for (const g of batches) {
     // A cell can run for an hour on a CPU adapter: say, now and then, how far the agents have come.
     const onMetrics = (m: TrainMetrics) => {
       const now = performance.now();
@@ -75,6 +74,7 @@ export async function benchPreset(
     solvedAt.push(...result.solvedAtStep);
     const last = result.history.at(-1);
     finals.push(...(last?.agents ? last.agents.map((a) => a.meanReturn100) : [result.meanReturn100]));
+    first += g;
   }
   const reached = solvedAt.filter((s): s is number => s !== null);
   const steps = reached.length > 0 ? summarize(reached) : null;

@@ -273,12 +273,13 @@ export function sweepGroups(agents: SweepAgent[]): SweepAgent[][] {
 
 /**
  * How many agents of this config one session takes: numAgents' max, and for a network the fused kernels
- * train, as many as their packed weights hold (G × stride ≤ 4096 vec4s; more would take the slower layered path).
+ * train (not PPO's: it always takes the layered path), as many as their packed weights hold (G × stride ≤
+ * 4096 vec4s; more would take the slower layered path).
  */
 export function maxAgentsPerSession(config: TrainConfig): number {
   const shape = netShapeOf(config);
   const max = CONFIG_SCHEMA.numAgents.kind === 'int' ? (CONFIG_SCHEMA.numAgents.max ?? Infinity) : Infinity;
-  if (!fusedApplies(shape)) return max;
+  if (!fusedApplies(shape) || config.algo === 'ppo') return max;
   return Math.max(1, Math.min(max, Math.floor(PACKED_WEIGHT_ROWS / packedLayout(shape).stride)));
 }
 

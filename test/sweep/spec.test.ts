@@ -1,6 +1,7 @@
 /** The sweep spec, its expansion, groups, batches, shards and hash (src/sweep.ts): pure, no GPU. */
 import { describe, expect, it } from 'vitest';
-import { agentConfig, ConfigError } from '../../src/config.ts';
+import { agentConfig, CONFIG_SCHEMA, ConfigError, defaultConfig } from '../../src/config.ts';
+import { presetBatches } from '../../bench/presets.ts';
 import {
   expandSweep, maxAgentsPerSession, parseSweepSpec, stableJson, sweepBase, sweepBatches, sweepGroups, sweepHash, sweptFields,
   type SweepSpec,
@@ -110,6 +111,19 @@ describe('groups, batches, shards, hash', () => {
     // An adapter cap splits further.
     expect(sweepBatches(agents, () => 5).map((b) => b.agents.length)).toEqual([4, 4, 4, 4]);
     expect(sweepBatches(agents.slice(0, 7), () => 3).map((b) => b.agents.length)).toEqual([3, 2, 2]);
+  });
+
+  it('PPO and layered-path networks take every agent in one session; bench presets batches seeds the same way', () => {
+    const max = CONFIG_SCHEMA.numAgents.kind === 'int' ? CONFIG_SCHEMA.numAgents.max : undefined;
+    expect(maxAgentsPerSession(defaultConfig('a2c', 'CartPole-v1'))).toBe(15);
+    // PPO never takes the fused path, so the packed weights do not bound it.
+    expect(maxAgentsPerSession(defaultConfig('ppo', 'CartPole-v1'))).toBe(max);
+    expect(maxAgentsPerSession(defaultConfig('a2c', 'Pendulum-v1'))).toBe(max);
+    expect(presetBatches(defaultConfig('a2c', 'CartPole-v1'), 16)).toEqual([8, 8]);
+    expect(presetBatches(defaultConfig('a2c', 'CartPole-v1'), 31)).toEqual([11, 10, 10]);
+    expect(presetBatches(defaultConfig('a2c', 'CartPole-v1'), 5)).toEqual([5]);
+    expect(presetBatches(defaultConfig('ppo', 'CartPole-v1'), 16)).toEqual([16]);
+    expect(presetBatches(defaultConfig('a2c', 'Pendulum-v1'), 16)).toEqual([16]);
   });
 
   it('shard K of N holds agents K, K + N, …: disjoint, covering, balanced', () => {
