@@ -2,8 +2,8 @@
  * `bench presets`: does `train --env X --algo Y` alone learn? For each env × algorithm, the preset
  * (defaultConfig(algo, env): the schema's defaults, the algorithm's, the env's, the env × algorithm's)
  * trains S seeds side by side in one process (--num-agents; agents that do not fit the fused kernels'
- * packed-weight buffer together run in consecutive batches of near-equal size) until every agent reached the target or the preset's step
- * budget ran out. Per cell: agents that reached the target, median env steps to it, median mean return
+ * packed-weight buffer together run in consecutive batches of near-equal size) until every agent reached
+ * the target or the preset's step budget ran out. Per cell: agents that reached the target, median env steps to it, median mean return
  * of the last 100 episodes at the end, wall time.
  */
 import { defaultConfig, type Algo, type TrainConfig } from '../src/config.ts';

@@ -235,8 +235,9 @@ export const ENV_DEFAULTS: Record<string, Partial<TrainConfig>> = {
 };
 export const ENV_ALGO_DEFAULTS: Record<string, Partial<Record<Algo, Partial<TrainConfig>>>> = {
   // CleanRL's ppo_continuous_action.py shape (rollouts of 2048 per agent, 10 epochs, no entropy bonus) on the
-  // env's preset (32 envs, γ 0.95, λ 0.9, VecNormalize): 16 seeds at a median −227 after 106k steps on lavapipe,
-  // where PPO's own defaults there (8-step rollouts, 4 × 4 minibatches, entropy 0.01) took one seed to 986k steps.
+  // env's preset (32 envs, γ 0.95, λ 0.9, VecNormalize): 16 seeds of 16 reach −250, median 81,920 steps (max 122,880;
+  // bench presets, lavapipe), where PPO's own defaults there (8-step rollouts, 4 × 4 minibatches, entropy 0.01) took
+  // one seed to 986k steps.
   // REINFORCE learns only from episodes that end inside a rollout: the env's 8-step rollouts hold the last 8 steps
   // of a 200-step episode once in 25 updates; 200 steps hold every env's whole episode (Pendulum never terminates).
   'Pendulum-v1': { ppo: { nSteps: 64, updateEpochs: 10, numMinibatches: 8, entCoef: 0 }, reinforce: { nSteps: 200 } },
