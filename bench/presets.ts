@@ -8,7 +8,7 @@
  */
 import { defaultConfig, type Algo, type TrainConfig } from '../src/config.ts';
 import { envSpec } from '../src/envs/registry.ts';
-import { maxAgentsPerSession } from '../src/sweep.ts';
+import { maxAgentsPerSession, nearEqualSizes } from '../src/sweep.ts';
 import type { GpuContext } from '../src/platform/gpu-context.ts';
 import { train, type TrainMetrics } from '../src/trainer/train.ts';
 import { summarize } from './solve.ts';
@@ -36,8 +36,7 @@ export interface PresetRow {
  * longer on lavapipe. Each agent trains bit for bit as it would alone, whatever the batching.
  */
 export function presetBatches(preset: TrainConfig, seeds: number): number[] {
-  const count = Math.ceil(seeds / maxAgentsPerSession(preset));
-  return Array.from({ length: count }, (_, i) => Math.floor(seeds / count) + (i < seeds % count ? 1 : 0));
+  return nearEqualSizes(seeds, maxAgentsPerSession(preset));
 }
 
 /** How often a long cell says where it is (`onProgress`), in seconds of wall time. */

@@ -383,6 +383,9 @@ function validateAgents(raw: unknown): AgentSettings[] {
 
 /** The README's option table, generated from CONFIG_SCHEMA (test/readme.test.ts keeps them in sync). */
 export function configTableMarkdown(): string {
+  const envAlgoPresets = Object.fromEntries(
+    Object.entries(ENV_ALGO_DEFAULTS).flatMap(([env, byAlgo]) => Object.entries(byAlgo).map(([algo, d]) => [`${env} with ${algo}`, d])),
+  );
   const rows = Object.entries(CONFIG_SCHEMA).map(([name, spec]) => {
     const range = 'min' in spec ? `${'minExclusive' in spec && spec.minExclusive ? '>' : '≥'} ${spec.min}${'max' in spec && spec.max !== undefined ? `, ≤ ${spec.max}` : ''}` : '';
     const values =
@@ -393,9 +396,6 @@ export function configTableMarkdown(): string {
         .map(([key, d]) => `; ${key}: ${String((d as Record<string, unknown>)[name])}`)
         .join('');
     const fallback = spec.kind === 'netArch' ? 'one layer of `hidden`' : "env's threshold";
-    const envAlgoPresets = Object.fromEntries(
-      Object.entries(ENV_ALGO_DEFAULTS).flatMap(([env, byAlgo]) => Object.entries(byAlgo).map(([algo, d]) => [`${env} with ${algo}`, d])),
-    );
     return `| \`--${kebab(name)}\` | \`${name}\` | ${values} | ${spec.default ?? fallback}${presets(ALGO_DEFAULTS)}${presets(ENV_DEFAULTS)}${presets(envAlgoPresets)} | ${spec.doc} |`;
   });
   return ['| flag | config field | values | default | meaning |', '|---|---|---|---|---|', ...rows].join('\n');

@@ -298,15 +298,20 @@ export function sweepBatches(agents: SweepAgent[], cap: (config: TrainConfig) =>
   const batches: SweepBatch[] = [];
   for (const group of sweepGroups(agents)) {
     const max = Math.max(1, Math.min(maxAgentsPerSession(group[0].config), cap(group[0].config)));
-    const count = Math.ceil(group.length / max);
-    for (let b = 0, first = 0; b < count; b++) {
-      const size = Math.floor(group.length / count) + (b < group.length % count ? 1 : 0);
+    let first = 0;
+    for (const size of nearEqualSizes(group.length, max)) {
       const members = group.slice(first, first + size);
       first += size;
       batches.push({ index: batches.length, agents: members, config: batchConfig(members) });
     }
   }
   return batches;
+}
+
+/** `total` split into the fewest parts of at most `max`, their sizes differing by at most one, larger first. */
+export function nearEqualSizes(total: number, max: number): number[] {
+  const count = Math.ceil(total / max);
+  return Array.from({ length: count }, (_, i) => Math.floor(total / count) + (i < total % count ? 1 : 0));
 }
 
 /**
